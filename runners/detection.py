@@ -1,0 +1,200 @@
+"""DetectionRunner: object detection on video frames, batched across requests.
+
+`detect_frames` is BentoML-batchable: its one argument is a list of frame jobs (a video path, a frame number and the
+detection settings) that BentoML's adaptive batcher merges from concurrent requests. The runner decodes the frames
+itself — one batch decode per video, never a 2.7 MB frame over the wire — groups the jobs by (model, vocabulary,
+NMS threshold) and runs each group as one forward pass.
+
+Models load through the pool: the public service calls `load_model` before dispatching a batch, so a load never
+runs inside the batcher's latency deadline.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import Any
+
+import bentoml
+from pydantic import BaseModel, Field
+
+from runners.config import ModelOption, ServiceConfig, get_config
+from runners.device import GB, pick_device
+from runners.errors import ModelUnavailable, ServiceError
+from runners.runner_service import RUNNER_CONNECTION, ModelInfo, RunnerStatus, UnloadResult, memory_budget, runner_status
+from runners.pool import ModelPool
+from runners.video import VideoCache
+
+log = logging.getLogger(__name__)
+
+TASK = "object_detection"
+SETTINGS = get_config().inference.runner("detection")
+
+
+class FrameJob(BaseModel):
+    video_path: str
+    frame_number: int
+    model: str
+    vocabulary: list[str] = Field(description="effective vocabulary; class_id indexes it")
+    labels: list[str] | None = Field(default=None, description="keep only these labels (closed vocabularies)")
+    confidence_threshold: float = 0.5
+    nms_threshold: float = 0.45
+    class_thresholds: dict[str, float] = Field(default_factory=dict)
+    max_detections: int = 300
+
+
+class FrameResult(BaseModel):
+    frame_number: int
+    objects: list[dict[str, Any]] = Field(default_factory=list)
+    error: dict[str, Any] | None = None
+
+
+def load_detector(name: str, option: ModelOption, config: ServiceConfig, device: str):
+    """Build the backend for one configured model. Imports stay inside: torch loads with the first model."""
+    from runners.backends.yolo import YoloDetector, resolve_weights
+
+    model_id = config.resolve_local(option.model_id)
+    if option.family == "yolo":
+        return YoloDetector(name, resolve_weights(name, model_id, config.weights_dir), device)
+    if option.family == "yolo-world":
+        from runners.backends.yolo_world import YoloWorldDetector
+
+        encoder = config.resolve_local(option.text_encoder or "openai/clip-vit-base-patch32")
+        return YoloWorldDetector(name, resolve_weights(name, model_id, config.weights_dir), encoder, device)
+    raise ModelUnavailable(
+        f"{name} ({option.family}) has no detection backend in this version of the service", model=name
+    )
+
+
+@bentoml.service(
+    name="detection-runner",
+    resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
+    workers=SETTINGS.workers,
+    traffic={"timeout": 3600},
+    runner_connection=RUNNER_CONNECTION,
+)
+class DetectionRunner:
+    def __init__(self) -> None:
+        self.config = get_config()
+        self.task = self.config.task(TASK)
+        self._device: str | None = None
+        self._pool: ModelPool | None = None
+        self.videos = VideoCache()
+        self.batch_sizes: collections.Counter[int] = collections.Counter()
+
+    @property
+    def pool(self) -> ModelPool:
+        """Created on first use: picking the device imports torch, which start-up must not wait for."""
+        if self._pool is None:
+            self._device = pick_device(self.config.inference.device)
+            self._pool = ModelPool(
+                self._load, device=self._device, unloader=lambda detector: detector.close(),
+                estimate_bytes=lambda name: int(self.task.options[name].estimated_vram_gb * GB),
+                budget_bytes=memory_budget(self.config, SETTINGS, self._device),
+            )
+        return self._pool
+
+    def _load(self, name: str):
+        option = self.task.options.get(name) if self.task else None
+        if option is None:
+            raise ModelUnavailable(f"{name} is not a configured detection model", model=name)
+        return load_detector(name, option, self.config, self.pool.device)
+
+    # -- model management ------------------------------------------------------------------------------------------
+    @bentoml.api
+    def load_model(self, name: str) -> ModelInfo:
+        try:
+            entry = self.pool.load(name)
+        except ServiceError as exc:
+            return ModelInfo(name=name, error=exc.to_dict())
+        with self.pool.use(name) as detector:
+            return ModelInfo(
+                name=name, device=self.pool.device, load_seconds=round(entry.load_seconds, 3),
+                memory_bytes=entry.memory_bytes, open_vocabulary=detector.open_vocabulary,
+                vocabulary=list(detector.default_vocabulary),
+            )
+
+    @bentoml.api
+    def unload_model(self, name: str) -> UnloadResult:
+        if self._pool is None:
+            return UnloadResult(model_id=name, status="not_loaded", memory_freed_bytes=0)
+        try:
+            status, freed = self.pool.unload(name)
+        except ServiceError as exc:
+            return UnloadResult(model_id=name, status="busy", memory_freed_bytes=0, error=exc.to_dict())
+        return UnloadResult(model_id=name, status=status, memory_freed_bytes=freed)
+
+    @bentoml.api
+    def status(self) -> RunnerStatus:
+        status = runner_status(self._pool, self._device)
+        status.batch_sizes = {str(k): v for k, v in sorted(self.batch_sizes.items())}
+        return status
+
+    # -- inference --------------------------------------------------------------------------------------------------
+    @bentoml.api(batchable=True, max_batch_size=SETTINGS.max_batch_size, max_latency_ms=SETTINGS.max_latency_ms)
+    def detect_frames(self, jobs: list[FrameJob]) -> list[FrameResult]:
+        self.batch_sizes[len(jobs)] += 1
+        log.info("detection batch of %d frame jobs", len(jobs))
+        results: list[FrameResult | None] = [None] * len(jobs)
+        frames = self._decode(jobs, results)
+        groups: dict[tuple, list[int]] = collections.defaultdict(list)
+        for i, job in enumerate(jobs):
+            if results[i] is None:
+                groups[(job.model, tuple(job.vocabulary), job.nms_threshold)].append(i)
+        for (model, vocabulary, _), indices in groups.items():
+            self._detect_group(model, list(vocabulary), [jobs[i] for i in indices], [frames[i] for i in indices],
+                               indices, results)
+        return results  # type: ignore[return-value]
+
+    def _decode(self, jobs: list[FrameJob], results: list) -> list:
+        """One batch decode per video for all of its frames in this batch; failures answer only their jobs."""
+        frames: list = [None] * len(jobs)
+        by_video: dict[str, list[int]] = collections.defaultdict(list)
+        for i, job in enumerate(jobs):
+            by_video[job.video_path].append(i)
+        for path, indices in by_video.items():
+            try:
+                decoded = self.videos.open(path).get_frames([jobs[i].frame_number for i in indices])
+            except ServiceError as exc:
+                for i in indices:
+                    results[i] = FrameResult(frame_number=jobs[i].frame_number, error=exc.to_dict())
+                continue
+            except OSError as exc:
+                error = ServiceError(f"video {path} could not be read: {exc}").to_dict()
+                for i in indices:
+                    results[i] = FrameResult(frame_number=jobs[i].frame_number, error=error)
+                continue
+            for i, frame in zip(indices, decoded):
+                frames[i] = frame
+        return frames
+
+    def _detect_group(self, model: str, vocabulary: list[str], jobs: list[FrameJob], frames: list,
+                      indices: list[int], results: list) -> None:
+        from runners.backends.detector import DetectSettings, finalize
+
+        def job_settings(job: FrameJob) -> DetectSettings:
+            return DetectSettings(job.confidence_threshold, job.nms_threshold, job.class_thresholds,
+                                  job.max_detections)
+
+
+        # One forward pass per group at the group's lowest threshold and largest cap; each job filters its own.
+        shared = DetectSettings(confidence_threshold=min(job_settings(j).lowest_threshold for j in jobs),
+                                nms_threshold=jobs[0].nms_threshold,
+                                max_detections=max(j.max_detections for j in jobs))
+        try:
+            with self.pool.use(model) as detector:
+                detections = detector.detect(frames, vocabulary, shared)
+        except ServiceError as exc:
+            for i, job in zip(indices, jobs):
+                results[i] = FrameResult(frame_number=job.frame_number, error=exc.to_dict())
+            return
+        for i, job, frame, found in zip(indices, jobs, frames, detections):
+            height, width = frame.shape[:2]
+            objects = finalize(found, vocabulary, job_settings(job), width=width, height=height, labels=job.labels)
+            results[i] = FrameResult(frame_number=job.frame_number, objects=objects)
+
+    @bentoml.on_shutdown
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.unload_all()
+

@@ -1,0 +1,149 @@
+"""Frame access: decord batch decoding of sampled frames, PyAV where decord cannot open a file.
+
+`get_frames` decodes the sorted unique indices in one `get_batch` (one seek per keyframe run instead of one per
+frame) and gives the frames back in the order asked, duplicates included. Frames are RGB `uint8` arrays (H, W, 3).
+Timestamps come from the file's own frame rate.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from runners.errors import BadRequest, UndecodableVideo
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+
+    def timestamp(self, frame_number: int) -> float:
+        return round(frame_number / self.fps, 6) if self.fps > 0 else 0.0
+
+    def check_frames(self, frame_numbers: Sequence[int], field: str = "frame_numbers") -> None:
+        """Frame numbers outside the video are the caller's mistake: 400 naming the valid range."""
+        bad = sorted({n for n in frame_numbers if n < 0 or n >= self.frame_count})
+        if bad:
+            shown = ", ".join(map(str, bad[:10])) + (" ..." if len(bad) > 10 else "")
+            raise BadRequest(
+                f"{field} outside the video: {shown}; valid frames are 0..{self.frame_count - 1}",
+                field=field, valid_range=[0, self.frame_count - 1], invalid=bad[:100],
+            )
+
+
+class VideoFile:
+    """One open video. Thread-safe: decoders keep seek state, so calls are serialized per file."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = str(path)
+        self._lock = threading.Lock()
+        self._decord = None
+        try:
+            self._decord = _open_decord(self.path)
+            info = _decord_info(self._decord)
+        except Exception:  # decord refuses some containers and codecs: PyAV reads what ffmpeg reads
+            self._decord = None
+            info = _pyav_info(self.path)
+        if info.frame_count <= 0 or info.width <= 0 or info.height <= 0:
+            raise UndecodableVideo(f"{Path(self.path).name} has no decodable video frames", field="video_path")
+        self.info = info
+
+    def get_frames(self, frame_numbers: Sequence[int]) -> list[np.ndarray]:
+        self.info.check_frames(frame_numbers)
+        unique = sorted(set(frame_numbers))
+        with self._lock:
+            try:
+                decoded = self._decode_decord(unique) if self._decord is not None else _decode_pyav(self.path, unique)
+            except UndecodableVideo:
+                raise
+            except Exception as exc:
+                raise UndecodableVideo(
+                    f"{Path(self.path).name} could not be decoded at frames {unique[0]}..{unique[-1]}: {exc}",
+                    field="video_path",
+                ) from None
+        by_index = dict(zip(unique, decoded))
+        return [by_index[n] for n in frame_numbers]
+
+    def _decode_decord(self, indices: list[int]) -> list[np.ndarray]:
+        batch = self._decord.get_batch(indices).asnumpy()
+        return list(batch)
+
+
+def _open_decord(path: str):
+    import decord
+
+    return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+
+
+def _decord_info(reader) -> VideoInfo:
+    height, width = reader[0].shape[:2] if len(reader) else (0, 0)
+    return VideoInfo(width=int(width), height=int(height), fps=float(reader.get_avg_fps()), frame_count=len(reader))
+
+
+def _pyav_info(path: str) -> VideoInfo:
+    import av
+
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                raise UndecodableVideo(f"{Path(path).name} has no video stream", field="video_path")
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 0)
+            count = stream.frames
+            if not count:  # some containers do not store a frame count: count packets, do not decode
+                count = sum(1 for packet in container.demux(stream) if packet.size)
+            return VideoInfo(width=stream.width, height=stream.height, fps=fps, frame_count=int(count))
+    except UndecodableVideo:
+        raise
+    except Exception as exc:
+        raise UndecodableVideo(f"{Path(path).name} is not a readable video: {exc}", field="video_path") from None
+
+
+def _decode_pyav(path: str, indices: list[int]) -> list[np.ndarray]:
+    """Sequential decode up to the last wanted frame: exact frame numbers without trusting timestamps."""
+    import av
+
+    wanted, frames = set(indices), {}
+    with av.open(path) as container:
+        for number, frame in enumerate(container.decode(video=0)):
+            if number in wanted:
+                frames[number] = frame.to_ndarray(format="rgb24")
+            if number >= indices[-1]:
+                break
+    missing = [i for i in indices if i not in frames]
+    if missing:
+        raise UndecodableVideo(f"{Path(path).name} ends before frame {missing[0]} (truncated?)", field="video_path")
+    return [frames[i] for i in indices]
+
+
+class VideoCache:
+    """A few recently used open videos, keyed by path and modification, so repeated requests skip the open."""
+
+    def __init__(self, capacity: int = 8) -> None:
+        self.capacity = capacity
+        self._videos: collections.OrderedDict[tuple, VideoFile] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def open(self, path: str | os.PathLike) -> VideoFile:
+        stat = os.stat(path)
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            video = self._videos.get(key)
+            if video is not None:
+                self._videos.move_to_end(key)
+                return video
+        video = VideoFile(path)  # open outside the lock: other videos need not wait
+        with self._lock:
+            self._videos[key] = video
+            while len(self._videos) > self.capacity:
+                self._videos.popitem(last=False)
+        return video

@@ -1,0 +1,160 @@
+"""Build the offline demo: models that load through the service's real code paths with no network.
+
+    python scripts/make_demo_models.py --out demo
+
+writes
+    demo/weights/yolo11n-shapes.pt        YOLO11n trained for a few CPU minutes on synthetic shapes (served as yolo11n)
+    demo/weights/yolov8s-worldv2.pt       YOLO-World v2 (s) architecture, random weights (served as yolo-world-v2)
+    demo/weights/clip-text-tiny/          a tiny CLIP text encoder + a tokenizer trained here (YOLO-World's vocabulary)
+    demo/media/shapes.mp4 (+ .json)       a synthetic video with known object positions
+    demo/models.yaml                      the service configuration that points at all of the above
+    demo/metrics.json                     the trained detector's held-out mAP50
+
+Only the random-weight models are meaningless: the trained YOLO11n is the one whose answers can be scored.
+The build is skipped when `demo/recipe.json` already matches this recipe (tests call this once per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from runners.config import DEFAULT_CONFIG  # noqa: E402
+from scripts import synthetic  # noqa: E402
+
+RECIPE = {
+    "version": 3,
+    "detector": {"arch": "yolo11n.yaml", "train": 500, "val": 100, "image": [320, 192], "size_range": [32, 64],
+                 "imgsz": 160, "epochs": 14, "batch": 16, "seed": 0},
+    "world": {"arch": "yolov8s-worldv2.yaml"},
+    "clip_text": {"hidden": 64, "layers": 2, "heads": 2, "projection_dim": 512, "vocab": 600},
+    "video": {"width": 640, "height": 384, "frames": 250, "fps": 25, "count": 4, "size_range": [64, 128],
+              "speed": 3.0, "seed": 7},
+}
+
+
+def recipe_hash() -> str:
+    source = Path(synthetic.__file__).read_bytes() + json.dumps(RECIPE, sort_keys=True).encode()
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
+def train_detector(out: Path, work: Path) -> dict:
+    from runners.backends.yolo import import_ultralytics
+
+    ultralytics = import_ultralytics()
+    spec = RECIPE["detector"]
+    width, height = spec["image"]
+    data = synthetic.write_yolo_dataset(work / "dataset", train=spec["train"], val=spec["val"], width=width,
+                                        height=height, seed=spec["seed"], size_range=tuple(spec["size_range"]))
+    model = ultralytics.YOLO(spec["arch"])
+    started = time.perf_counter()
+    model.train(data=str(data), epochs=spec["epochs"], imgsz=spec["imgsz"], batch=spec["batch"], device="cpu",
+                workers=2, project=str(work / "runs"), name="shapes", exist_ok=True, plots=False, verbose=False,
+                seed=spec["seed"], deterministic=True, amp=False, close_mosaic=3, patience=100)
+    seconds = time.perf_counter() - started
+    best = work / "runs" / "shapes" / "weights" / "best.pt"
+    target = out / "weights" / "yolo11n-shapes.pt"
+    shutil.copy(best, target)
+    metrics = ultralytics.YOLO(str(target)).val(data=str(data), imgsz=spec["imgsz"], batch=16, device="cpu",
+                                                 plots=False, verbose=False, workers=2,
+                                                 project=str(work / "runs"), name="val", exist_ok=True)
+    return {"map50": float(metrics.box.map50), "map50_95": float(metrics.box.map), "train_seconds": round(seconds)}
+
+
+def build_clip_text(target: Path) -> None:
+    """A real CLIPTextModelWithProjection, tiny, with a BPE tokenizer trained on class names."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, PreTrainedTokenizerFast
+
+    from runners.backends.yolo_world import coco_names
+
+    spec = RECIPE["clip_text"]
+    corpus = coco_names() + synthetic.CLASSES + ["a photo of a", "red", "green", "blue", "person walking", "car"]
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    specials = ["<pad>", "<unk>", "<s>", "</s>"]
+    tokenizer.train_from_iterator(corpus * 4, trainers.BpeTrainer(
+        vocab_size=spec["vocab"], special_tokens=specials, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    tokenizer.post_processor = processors.TemplateProcessing(single="<s> $A </s>",
+                                                             special_tokens=[("<s>", 2), ("</s>", 3)])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>",
+                                   pad_token="<pad>", unk_token="<unk>", model_max_length=77)
+    fast.save_pretrained(target)
+    config = CLIPTextConfig(vocab_size=tokenizer.get_vocab_size(), hidden_size=spec["hidden"],
+                            intermediate_size=spec["hidden"] * 2, num_hidden_layers=spec["layers"],
+                            num_attention_heads=spec["heads"], max_position_embeddings=77,
+                            projection_dim=spec["projection_dim"], pad_token_id=0, bos_token_id=2, eos_token_id=3)
+    CLIPTextModelWithProjection(config).save_pretrained(target)
+
+
+def build_world(target: Path) -> None:
+    from runners.backends.yolo import import_ultralytics
+
+    import_ultralytics().YOLOWorld(RECIPE["world"]["arch"]).save(str(target))
+
+
+def write_config(out: Path) -> Path:
+    """The demo configuration: the shipped one, with the demo's detectors and media root."""
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    detection = config["models"]["object_detection"]
+    detection["selected"] = "yolo-world-v2"
+    detection["options"] = {
+        "yolo-world-v2": {**detection["options"]["yolo-world-v2"], "model_id": "./weights/yolov8s-worldv2.pt",
+                          "text_encoder": "./weights/clip-text-tiny",
+                          "description": "YOLO-World v2 (s) architecture with random weights and a tiny CLIP text "
+                                         "encoder (demo: real code path, meaningless boxes)"},
+        "yolo11n": {**detection["options"]["yolo11n"], "model_id": "./weights/yolo11n-shapes.pt",
+                    "description": "YOLO11n trained on synthetic shapes (demo: circle, square, triangle)"},
+    }
+    config["media"] = {"roots": ["./media"], "extensions": ["mp4", "mov", "mkv", "webm", "avi"]}
+    path = out / "models.yaml"
+    path.write_text("# Generated by scripts/make_demo_models.py: the offline demo configuration.\n"
+                    + yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def build(out: Path, force: bool = False) -> Path:
+    out = out.resolve()
+    stamp = out / "recipe.json"
+    digest = recipe_hash()
+    if not force and stamp.exists() and json.loads(stamp.read_text()).get("hash") == digest:
+        print(f"demo models in {out} are up to date ({digest})")
+        return out / "models.yaml"
+    (out / "weights").mkdir(parents=True, exist_ok=True)
+    work = out / "work"
+    video = RECIPE["video"]
+    synthetic.write_video(out / "media" / "shapes.mp4", width=video["width"], height=video["height"],
+                          frames=video["frames"], fps=video["fps"], seed=video["seed"], count=video["count"],
+                          size_range=tuple(video["size_range"]), speed=video["speed"])
+    build_clip_text(out / "weights" / "clip-text-tiny")
+    build_world(out / "weights" / "yolov8s-worldv2.pt")
+    metrics = train_detector(out, work)
+    print(f"trained detector: mAP50 {metrics['map50']:.3f} on held-out frames in {metrics['train_seconds']} s")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    shutil.rmtree(work, ignore_errors=True)
+    config = write_config(out)
+    stamp.write_text(json.dumps({"hash": digest, "recipe": RECIPE}, indent=2))
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("demo"))
+    parser.add_argument("--force", action="store_true", help="rebuild even if the recipe has not changed")
+    args = parser.parse_args()
+    config = build(args.out, force=args.force)
+    print(f"demo configuration: {config}\nserve it with: MODEL_CONFIG={config} bentoml serve")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""One error envelope for every 4xx/5xx: `{"error", "message", "details"}`, with the request id in `details`.
+
+BentoML answers validation failures, its own exceptions and unknown routes with bodies of other shapes (a dict with
+`detail`, a one-element list, FastAPI's `{"detail": ...}`), produced inside its endpoint wrapper where exception
+handlers never see them. So the envelope is made by a raw ASGI middleware that rewrites any error body on the way out,
+and the middleware also refuses bodies over the size limit with 413 before they are read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from runners.errors import BadRequest, ServiceError
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 8 * 1024 * 1024
+TITLES = {400: "Validation Error", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 413: "Payload Too Large", 422: "Unprocessable Video", 429: "Too Many Requests",
+          500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+def error_response(error: ServiceError) -> JSONResponse:
+    return JSONResponse({"error": error.title, "message": error.message, "details": error.details},
+                        status_code=error.status)
+
+
+def raise_if_error(reply_error: dict[str, Any] | None) -> None:
+    """A runner reply that carries an error becomes the same exception here, with its status."""
+    if reply_error:
+        raise ServiceError.from_dict(reply_error)
+
+
+def _pydantic_message(errors: list[dict]) -> tuple[str, str | None]:
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", []) if p not in ("body",)]
+    field = ".".join(loc) or None
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    return (f"{field}: {message}" if field else message), field
+
+
+def envelope(status: int, body: bytes, request_id: str, route: str = "") -> dict[str, Any]:
+    """Rewrite whatever error body BentoML, Starlette or our code produced into the envelope."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        data = body.decode("utf-8", "replace")[:500] if body else None
+    title = TITLES.get(status, "Error")
+    details: dict[str, Any] = {}
+    if isinstance(data, dict) and {"error", "message"} <= data.keys():  # already ours
+        title, message, details = data["error"], data["message"], dict(data.get("details") or {})
+    elif isinstance(data, dict) and isinstance(data.get("detail"), list) and data["detail"]:  # pydantic errors
+        message, field = _pydantic_message(data["detail"])
+        details = {"errors": data["detail"], **({"field": field} if field else {})}
+        if status == 422:  # FastAPI's validation status: this API says 400 for an invalid body
+            status = 400
+    elif isinstance(data, dict) and "detail" in data:  # Starlette / FastAPI HTTPException
+        message = str(data["detail"])
+    elif isinstance(data, list) and data and isinstance(data[0], dict):  # BentoMLException below 500
+        message = str(data[0].get("error", data[0]))
+    elif isinstance(data, dict) and "error" in data:
+        message = str(data["error"])
+    else:
+        message = str(data) if data else title
+    if status in (404, 405) and message in (TITLES[status], title) and route:
+        message = f"no route {route}" if status == 404 else f"{route} is not allowed; see /docs for the routes"
+    if status >= 500 and title == TITLES[500]:
+        message = f"an unexpected error occurred; report it with request id {request_id}"
+    details["request_id"] = request_id
+    return {"status": status, "body": {"error": title, "message": message, "details": details}}
+
+
+class ErrorEnvelopeMiddleware:
+    """Raw ASGI: buffers responses with status >= 400 and rewrites their JSON body; refuses oversized bodies."""
+
+    def __init__(self, app, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        request_id = (headers.get(b"x-request-id") or b"").decode("latin-1")[:100] or uuid.uuid4().hex
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            return await self._send_json(send, 413, {
+                "error": "Payload Too Large",
+                "message": f"request body exceeds {self.max_body_bytes} bytes",
+                "details": {"limit_bytes": self.max_body_bytes, "request_id": request_id}})
+
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:  # chunked body without a length: stop reading it
+                    raise BadRequest(f"request body exceeds {self.max_body_bytes} bytes")
+            return message
+
+        start: dict | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message):
+            nonlocal start, request_id
+            if message["type"] == "http.response.start":
+                for key, value in message.get("headers", []):
+                    if key.lower() == b"x-bentoml-request-id":
+                        request_id = value.decode("latin-1")
+                if message["status"] < 400:
+                    await send(message)
+                else:
+                    start = message
+                return
+            if start is None:
+                return await send(message)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                rewritten = envelope(start["status"], b"".join(chunks), request_id,
+                                     f"{scope.get('method', '')} {scope.get('path', '')}")
+                passthrough = [(k, v) for k, v in start.get("headers", [])
+                               if k.lower() not in (b"content-length", b"content-type")]
+                await self._send_json(send, rewritten["status"], rewritten["body"], passthrough)
+
+        try:
+            await self.app(scope, limited_receive, capture)
+        except BadRequest as exc:
+            if start is None:
+                await self._send_json(send, 413, {"error": "Payload Too Large", "message": exc.message,
+                                                  "details": {"request_id": request_id}})
+
+    @staticmethod
+    async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:
+        payload = json.dumps(body).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            *(headers or []), (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())
+        ]})
+        await send({"type": "http.response.body", "body": payload})

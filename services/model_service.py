@@ -1,0 +1,252 @@
+"""ModelService: the public HTTP API (`bentoml serve services.model_service:ModelService`).
+
+It validates requests, applies the media policy, reads video metadata, and hands the model work to the runner
+services (separate processes, called asynchronously so BentoML's adaptive batching can merge concurrent requests).
+It never imports torch: the service is ready in seconds and models load on first use in the runners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from typing import Any
+
+import anyio
+import bentoml
+from fastapi import FastAPI
+
+from runners.config import TASKS, ServiceConfig, get_config
+from runners.detection import DetectionRunner, FrameJob
+from runners.device import format_bytes
+from runners.errors import BadRequest, NotFound, ServiceError, TaskUnavailable
+from runners.video import VideoCache, VideoInfo
+from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
+from services.media import MediaPolicy
+from services.schemas import (AugmentRequest, AugmentResponse, DetectRequest, DetectResponse, FrameDetections,
+                              HealthResponse, LoadResponse, ModelDescription, ModelRequest, ModelsInfoResponse,
+                              SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse, UnloadResponse,
+                              VideoMeta, split_prompt)
+
+CONFIG = get_config()  # read at import: an invalid configuration stops `bentoml serve` with the bad key named
+
+# The runner that serves each task; tasks without one answer 503 until their runner exists.
+RUNNER_OF_TASK = {"object_detection": "detection"}
+TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
+               "video_summarization": "video summarization", "ontology_augmentation": "ontology augmentation"}
+
+http = FastAPI(title="video model service")
+
+
+def service_errors(endpoint):
+    """Our errors become their status with the envelope; anything else is a 500 the middleware words."""
+    @functools.wraps(endpoint)
+    async def wrapper(*args, **kwargs):
+        try:
+            return await endpoint(*args, **kwargs)
+        except ServiceError as exc:
+            return error_response(exc)
+    return wrapper
+
+
+@bentoml.service(
+    name="video-model-service",
+    traffic={"timeout": 3600, "max_concurrency": 256},
+    http={"cors": {"enabled": True, "access_control_allow_origins": ["*"],
+                   "access_control_allow_methods": ["GET", "POST"], "access_control_allow_headers": ["*"]}},
+)
+@bentoml.asgi_app(http, path="/")
+class ModelService:
+    detector = bentoml.depends(DetectionRunner)
+
+    def __init__(self) -> None:
+        self.config: ServiceConfig = get_config()
+        self.media = MediaPolicy(self.config.media_roots, self.config.media.extensions)
+        self.videos = VideoCache()
+
+    # -- helpers -----------------------------------------------------------------------------------------------------
+    def runners(self) -> dict[str, Any]:
+        return {"detection": self.detector}
+
+    def model_name(self, task: str, requested: str | None) -> str:
+        task_config = self.config.task(task)
+        if task_config is None:
+            raise TaskUnavailable(f"{TASK_TITLES[task]} has no models configured", task=task)
+        name = requested or task_config.selected
+        if name not in task_config.options:
+            raise BadRequest(f"unknown {TASK_TITLES[task]} model {name!r}; choose one of "
+                             f"{', '.join(sorted(task_config.options))}", field="model",
+                             allowed=sorted(task_config.options))
+        return name
+
+    def task_of(self, model: str) -> str:
+        for task in TASKS:
+            if self.config.option(task, model) is not None:
+                return task
+        raise NotFound(f"unknown model {model!r}; see GET /models/info for the configured models", field="model_id")
+
+    def runner_for(self, task: str):
+        runner = self.runners().get(RUNNER_OF_TASK.get(task, ""))
+        if runner is None:
+            raise TaskUnavailable(f"{TASK_TITLES[task]} is not available yet in this version of the service: "
+                                  f"no runner serves it", task=task)
+        return runner
+
+    async def probe(self, video_path: str | None, video_id: str | None) -> tuple[str, VideoInfo]:
+        path = self.media.resolve(video_path, video_id)
+        video = await anyio.to_thread.run_sync(self.videos.open, path)
+        return str(path), video.info
+
+    # -- health and models -------------------------------------------------------------------------------------------
+    async def runner_statuses(self) -> tuple[dict[str, dict], bool]:
+        names = list(self.runners())
+
+        async def one(name: str):
+            try:
+                return (await asyncio.wait_for(self.runners()[name].to_async.status(), timeout=10)).model_dump()
+            except Exception as exc:  # noqa: BLE001 — an unreachable runner is reported, not raised
+                return {"status": "unreachable", "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+        statuses = dict(zip(names, await asyncio.gather(*(one(n) for n in names))))
+        healthy = all(s.get("status") != "unreachable" for s in statuses.values())
+        return statuses, healthy
+
+    @http.get("/health", response_model=HealthResponse)
+    async def health(self) -> HealthResponse:
+        statuses, healthy = await self.runner_statuses()
+        loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
+        devices = {s.get("device") for s in statuses.values() if s.get("device")}
+        allocated = [s["gpu_memory_allocated"] for s in statuses.values() if s.get("gpu_memory_allocated") is not None]
+        reserved = [s["gpu_memory_reserved"] for s in statuses.values() if s.get("gpu_memory_reserved") is not None]
+        return HealthResponse(
+            status="healthy" if healthy else "degraded", models_loaded=loaded,
+            device="cuda" if any(d.startswith("cuda") for d in devices) else "cpu",
+            gpu_memory_allocated=format_bytes(sum(allocated)) if allocated else None,
+            gpu_memory_reserved=format_bytes(sum(reserved)) if reserved else None,
+            runners=statuses,
+        )
+
+    @http.get("/models/info", response_model=ModelsInfoResponse)
+    async def models_info(self) -> ModelsInfoResponse:
+        statuses, _ = await self.runner_statuses()
+        loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
+        devices = {s.get("device") for s in statuses.values() if s.get("device")}
+        models = {}
+        for task, task_config in self.config.models.items():
+            for name, option in task_config.options.items():
+                models[name] = ModelDescription(
+                    task=task, model_id=option.model_id, framework=option.framework, engine=option.framework,
+                    quantization=option.quantization, vram_gb=option.estimated_vram_gb, loaded=name in loaded,
+                    description=option.description, serves_as=option.serves_as,
+                )
+        return ModelsInfoResponse(
+            available_models={task: sorted(c.options) for task, c in self.config.models.items()},
+            selected_models={task: c.selected for task, c in self.config.models.items()},
+            loaded_models=loaded, models=models,
+            device="cuda:0" if any(d.startswith("cuda") for d in devices) else "cpu",
+        )
+
+    @bentoml.api(route="/models/load")
+    @service_errors
+    async def load(self, request: ModelRequest, /) -> LoadResponse:
+        runner = self.runner_for(self.task_of(request.model_id))
+        info = await runner.to_async.load_model(request.model_id)
+        raise_if_error(info.error)
+        return LoadResponse(model_id=request.model_id, status="loaded", device=info.device,
+                            load_seconds=info.load_seconds, memory_bytes=info.memory_bytes)
+
+    @bentoml.api(route="/models/unload")
+    @service_errors
+    async def unload(self, request: ModelRequest, /) -> UnloadResponse:
+        task = self.task_of(request.model_id)
+        if RUNNER_OF_TASK.get(task) not in self.runners():
+            return UnloadResponse(model_id=request.model_id, status="not_loaded", memory_freed_bytes=0)
+        result = await self.runner_for(task).to_async.unload_model(request.model_id)
+        raise_if_error(result.error)
+        return UnloadResponse(model_id=request.model_id, status=result.status,
+                              memory_freed_bytes=result.memory_freed_bytes)
+
+    # -- tasks ---------------------------------------------------------------------------------------------------
+    @bentoml.api(route="/api/detect")
+    @service_errors
+    async def detect(self, request: DetectRequest, /) -> DetectResponse:
+        started = time.perf_counter()
+        name = self.model_name("object_detection", request.model)
+        path, info = await self.probe(request.video_path, request.video_id)
+        info.check_frames(request.frame_numbers)
+        model = await self.detector.to_async.load_model(name)  # warm before batching: loads stay off the deadline
+        raise_if_error(model.error)
+        vocabulary, labels = effective_vocabulary(request, name, model.open_vocabulary, model.vocabulary)
+
+        jobs = [FrameJob(video_path=path, frame_number=n, model=name, vocabulary=vocabulary, labels=labels,
+                         confidence_threshold=request.confidence_threshold, nms_threshold=request.nms_threshold,
+                         class_thresholds=request.class_thresholds or {}, max_detections=request.max_detections)
+                for n in request.frame_numbers]
+        chunk = min(request.batch_size or self.detection_chunk, self.detection_chunk)
+        replies = await asyncio.gather(*(self.detector.to_async.detect_frames(jobs[i:i + chunk])
+                                         for i in range(0, len(jobs), chunk)))
+        results = [r for reply in replies for r in reply]
+        for result in results:
+            raise_if_error(result.error)
+
+        frames = [FrameDetections(frame_number=r.frame_number, timestamp=info.timestamp(r.frame_number),
+                                  detection_count=len(r.objects), objects=r.objects) for r in results]
+        return DetectResponse(
+            detections=frames, total_frames=len(frames), total_detections=sum(f.detection_count for f in frames),
+            model_used=name, inference_time_ms=round((time.perf_counter() - started) * 1000),
+            video=VideoMeta(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count),
+        )
+
+    @property
+    def detection_chunk(self) -> int:
+        return self.config.inference.runner("detection").max_batch_size
+
+    @bentoml.api(route="/api/track")
+    @service_errors
+    async def track(self, request: TrackRequest, /) -> TrackResponse:
+        self.model_name("video_tracking", request.model)
+        raise self._unavailable("video_tracking")
+
+    @bentoml.api(route="/api/summarize")
+    @service_errors
+    async def summarize(self, request: SummarizeRequest, /) -> SummarizeResponse:
+        self.model_name("video_summarization", request.model)
+        raise self._unavailable("video_summarization")
+
+    @bentoml.api(route="/api/augment")
+    @service_errors
+    async def augment(self, request: AugmentRequest, /) -> AugmentResponse:
+        self.model_name("ontology_augmentation", request.model)
+        raise self._unavailable("ontology_augmentation")
+
+    def _unavailable(self, task: str) -> TaskUnavailable:
+        return TaskUnavailable(f"{TASK_TITLES[task]} is not available yet in this version of the service: its models "
+                               f"are not implemented; no output is produced rather than a fabricated one", task=task)
+
+
+def effective_vocabulary(request: DetectRequest, name: str, open_vocabulary: bool,
+                         default: list[str]) -> tuple[list[str], list[str] | None]:
+    """(vocabulary that class_id indexes, labels to keep). `classes` -> exactly those labels; `text_prompt` ->
+    its phrases; neither, or `auto_detect` -> the model's default vocabulary (COCO's 80 names)."""
+    if request.auto_detect and (request.classes or request.text_prompt):
+        raise BadRequest("auto_detect uses the model's default vocabulary: drop classes/text_prompt or auto_detect",
+                         field="auto_detect")
+    if open_vocabulary:
+        if request.classes:
+            return request.classes, None
+        if request.text_prompt:
+            return split_prompt(request.text_prompt), None
+        return default, None
+    if request.text_prompt:
+        raise BadRequest(f"{name} has a fixed vocabulary and takes no text_prompt; use classes from: "
+                         f"{', '.join(default[:100])}", field="text_prompt", vocabulary=default)
+    if request.classes:
+        unknown = [c for c in request.classes if c not in default]
+        if unknown:
+            raise BadRequest(f"{name} cannot detect {', '.join(unknown)}; its classes are: {', '.join(default[:100])}",
+                             field="classes", unknown=unknown, vocabulary=default)
+        return default, request.classes
+    return default, None
+
+
+ModelService.add_asgi_middleware(ErrorEnvelopeMiddleware)

@@ -1,0 +1,355 @@
+"""The public API contract (DESIGN §3): request and response bodies of every route, and the error envelope.
+
+Unknown fields are ignored; numbers must be finite; every bound here is enforced before any work starts, and a
+violation is a 400 whose `details.errors` lists pydantic's findings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_FRAMES_PER_DETECT = 1000
+LABEL = Field(min_length=1, max_length=200)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, protected_namespaces=(), populate_by_name=True)
+
+
+# -- shared pieces ------------------------------------------------------------------------------------------------
+class ErrorResponse(_Body):
+    error: str = Field(description="short title, e.g. 'Validation Error'")
+    message: str = Field(description="what went wrong and what to do")
+    details: dict = Field(default_factory=dict, description="field, errors, request_id, ...")
+
+
+class BBox(_Body):
+    x: float = Field(ge=0, description="left edge, pixels from the frame's left")
+    y: float = Field(ge=0, description="top edge, pixels from the frame's top")
+    width: float = Field(gt=0)
+    height: float = Field(gt=0)
+
+
+class VideoRef(_Body):
+    video_path: str | None = Field(default=None, max_length=4096, description="a file inside the media roots")
+    video_id: str | None = Field(default=None, max_length=200, description="<root>/<video_id>.<ext> in the media roots")
+
+    @model_validator(mode="after")
+    def _one_video(self):
+        if not self.video_path and not self.video_id:
+            raise ValueError("give video_path or video_id")
+        if self.video_path and self.video_id:
+            raise ValueError("give video_path or video_id, not both")
+        return self
+
+
+class FrameRange(_Body):
+    start: int = Field(ge=0)
+    end: int = Field(ge=0, description="inclusive; past the last frame it is clamped to it")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end <= self.start:
+            raise ValueError("frame_range.end must be greater than frame_range.start")
+        return self
+
+
+class VideoMeta(_Body):
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+
+
+# -- detection ------------------------------------------------------------------------------------------------------
+def split_prompt(text_prompt: str) -> list[str]:
+    """`"a person. a red car."` or `"person, red car"` -> ["a person", "a red car"]; duplicates dropped."""
+    phrases = [p.strip() for p in re.split(r"[.,;\n]", text_prompt)]
+    return list(dict.fromkeys(p for p in phrases if p))
+
+
+class DetectRequest(VideoRef):
+    frame_numbers: list[int] = Field(min_length=1, max_length=MAX_FRAMES_PER_DETECT,
+                                     description="frames to detect on (0-based), answered in this order")
+    model: str | None = Field(default=None, max_length=100, description="detection model; default: the selected one")
+    classes: list[str] | None = Field(default=None, max_length=1000, description="detect exactly these labels")
+    text_prompt: str | None = Field(default=None, max_length=4000, description="zero-shot phrases: 'a. b.' or 'a, b'")
+    auto_detect: bool = Field(default=False, description="use the model's default vocabulary (COCO's 80 names)")
+    confidence_threshold: float = Field(default=0.5, ge=0, le=1)
+    nms_threshold: float = Field(default=0.45, ge=0, le=1)
+    class_thresholds: dict[str, float] | None = Field(default=None, description="per-label confidence thresholds")
+    batch_size: int | None = Field(default=None, ge=1, le=64, description="hint: frames sent to the runner per call")
+    max_detections: int = Field(default=300, ge=1, le=1000, description="per frame")
+
+    @field_validator("frame_numbers")
+    @classmethod
+    def _non_negative(cls, value: list[int]) -> list[int]:
+        if any(n < 0 for n in value):
+            raise ValueError("frame numbers must be >= 0")
+        return value
+
+    @field_validator("classes")
+    @classmethod
+    def _clean_classes(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = list(dict.fromkeys(c.strip() for c in value if c and c.strip()))
+        if not cleaned:
+            raise ValueError("classes must name at least one label")
+        if any(len(c) > 200 for c in cleaned):
+            raise ValueError("a class name is longer than 200 characters")
+        return cleaned
+
+    @field_validator("class_thresholds")
+    @classmethod
+    def _thresholds_in_range(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value and any(not 0 <= v <= 1 for v in value.values()):
+            raise ValueError("class thresholds must be between 0 and 1")
+        return value
+
+    @model_validator(mode="after")
+    def _one_vocabulary(self):
+        if self.classes and self.text_prompt:
+            raise ValueError("give classes or text_prompt, not both")
+        if self.text_prompt is not None and not split_prompt(self.text_prompt):
+            raise ValueError("text_prompt has no phrase in it")
+        return self
+
+
+class DetectedObject(_Body):
+    bbox: BBox
+    label: str
+    confidence: float = Field(ge=0, le=1)
+    class_id: int = Field(ge=0, description="index into the effective vocabulary (COCO ids for COCO names)")
+
+
+class FrameDetections(_Body):
+    frame_number: int
+    timestamp: float = Field(description="seconds: frame_number / the file's frame rate")
+    detection_count: int
+    objects: list[DetectedObject]
+
+
+class DetectResponse(_Body):
+    detections: list[FrameDetections] = Field(description="one entry per requested frame, in request order")
+    total_frames: int
+    total_detections: int
+    model_used: str
+    inference_time_ms: int
+    video: VideoMeta
+
+
+# -- tracking -------------------------------------------------------------------------------------------------------
+class InitialDetection(_Body):
+    bbox: BBox
+    label: str = LABEL
+    frame_number: int | None = Field(default=None, ge=0, description="default: the range's first frame")
+
+
+class TrackRequest(VideoRef):
+    frame_range: FrameRange
+    model: str | None = Field(default=None, max_length=100, validation_alias=AliasChoices("model", "tracking_model"))
+    initial_detections: list[InitialDetection] | None = Field(default=None, max_length=500)
+    auto_detect: bool = False
+    detection_model: str = Field(default="yolo-world-v2", max_length=100)
+    classes: list[str] | None = Field(default=None, max_length=1000)
+    text_prompt: str | None = Field(default=None, max_length=4000)
+    confidence_threshold: float = Field(default=0.7, ge=0, le=1)
+    decimation: int = Field(default=1, ge=1, le=1000, description="process every Nth frame")
+    interpolation: Literal["linear", "cubic", "none"] = "linear"
+    max_gap_frames: int = Field(default=10, ge=0, le=100_000)
+    include_masks: bool = Field(default=False, description="true: a COCO RLE mask per box")
+    redetect_interval: int | None = Field(default=None, ge=1, le=100_000)
+
+
+class RLEMask(_Body):
+    size: list[int] = Field(description="[height, width]")
+    counts: str = Field(description="COCO compressed RLE")
+
+
+class TrackBox(_Body):
+    frame_number: int
+    bbox: BBox
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    interpolated: bool = False
+    mask: RLEMask | None = None
+
+
+class Track(_Body):
+    track_id: int
+    label: str
+    frame_count: int
+    start_frame: int
+    end_frame: int
+    boxes: list[TrackBox]
+
+
+class TrackResponse(_Body):
+    tracks: list[Track]
+    total_tracks: int
+    frames_processed: int
+    model_used: str
+    inference_time_ms: int
+    decimated: bool
+    decimation_factor: int
+
+
+# -- summarization ------------------------------------------------------------------------------------------------
+class Persona(_Body):
+    role: str | None = Field(default=None, max_length=500)
+    information_need: str | None = Field(default=None, max_length=4000)
+    description: str | None = Field(default=None, max_length=4000)
+    ontology_context: str | dict | list | None = Field(default=None, description="the analyst's vocabulary")
+
+
+class SummarizeRequest(VideoRef):
+    persona_context: str | None = Field(default=None, max_length=8000)
+    persona: Persona | None = None
+    persona_id: str | None = Field(default=None, max_length=200, description="echoed back")
+    frame_count: int = Field(default=8, ge=1, le=64)
+    sampling_strategy: Literal["uniform", "keyframe", "adaptive"] = "uniform"
+    scene_threshold: float = Field(default=30.0, ge=0, le=255)
+    complexity_metric: Literal["gradient", "entropy", "motion"] = "gradient"
+    frame_range: FrameRange | None = None
+    model: str | None = Field(default=None, max_length=100)
+    max_new_tokens: int | None = Field(default=None, ge=1, le=16384)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+
+
+class KeyFrame(_Body):
+    frame_number: int
+    timestamp: float
+    description: str
+    confidence: float | None = Field(default=None, ge=0, le=1, description="from token probabilities, else null")
+
+
+class SummarizeResponse(_Body):
+    id: str
+    video_id: str | None
+    persona_id: str | None
+    summary: str
+    visual_analysis: str | None
+    key_frames: list[KeyFrame]
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    visual_model_used: str
+    engine: str
+    processing_time_visual: float
+    sampled_frames: list[int]
+    sampling_strategy: str
+    persona_applied: bool
+    tokens_generated: int | None
+
+
+# -- ontology augmentation ----------------------------------------------------------------------------------------
+class ExistingOntology(_Body):
+    entity_types: list[str] | None = Field(default=None, max_length=5000)
+    event_types: list[str] | None = Field(default=None, max_length=5000)
+    roles: list[str] | None = Field(default=None, max_length=5000)
+    relationships: list[str] | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _some_category(self):
+        if all(v is None for v in (self.entity_types, self.event_types, self.roles, self.relationships)):
+            raise ValueError("existing_ontology needs at least one of entity_types, event_types, roles, relationships")
+        return self
+
+
+class AugmentRequest(_Body):
+    persona_name: str = Field(min_length=1, max_length=200)
+    existing_ontology: ExistingOntology
+    domain_context: str | None = Field(default=None, max_length=8000)
+    task_description: str | None = Field(default=None, max_length=8000)
+    model: str | None = Field(default=None, max_length=100)
+    max_suggestions_per_type: int = Field(default=10, ge=1, le=50)
+    temperature: float = Field(default=0.7, ge=0, le=2)
+    include_definitions: bool = True
+    include_examples: bool = True
+
+
+class TypeSuggestion(_Body):
+    name: str
+    definition: str | None = None
+    examples: list[str] | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class RoleSuggestion(_Body):
+    name: str
+    definition: str | None = None
+    applicable_to: list[str] = Field(default_factory=list)
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class RelationshipSuggestion(_Body):
+    name: str
+    definition: str | None = None
+    source_type: str
+    target_type: str
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class OntologySuggestions(_Body):
+    entity_types: list[TypeSuggestion] = Field(default_factory=list)
+    event_types: list[TypeSuggestion] = Field(default_factory=list)
+    roles: list[RoleSuggestion] = Field(default_factory=list)
+    relationships: list[RelationshipSuggestion] = Field(default_factory=list)
+
+
+class AugmentResponse(_Body):
+    suggestions: OntologySuggestions
+    model_used: str
+    engine: str
+    inference_time_ms: int
+    tokens_generated: int | None
+    total_suggestions: int
+
+
+# -- model management ---------------------------------------------------------------------------------------------
+class ModelRequest(_Body):
+    model_id: str = Field(min_length=1, max_length=100, description="a model name from /models/info")
+
+
+class UnloadResponse(_Body):
+    model_id: str
+    status: Literal["unloaded", "not_loaded"]
+    memory_freed_bytes: int
+
+
+class LoadResponse(_Body):
+    model_id: str
+    status: Literal["loaded"]
+    device: str | None
+    load_seconds: float | None
+    memory_bytes: int | None
+
+
+class HealthResponse(_Body):
+    status: Literal["healthy", "degraded"]
+    models_loaded: list[str]
+    device: str
+    gpu_memory_allocated: str | None
+    gpu_memory_reserved: str | None
+    runners: dict[str, dict]
+
+
+class ModelDescription(_Body):
+    task: str
+    model_id: str
+    framework: str
+    engine: str
+    quantization: str
+    vram_gb: float
+    loaded: bool
+    description: str
+    serves_as: str | None = None
+
+
+class ModelsInfoResponse(_Body):
+    available_models: dict[str, list[str]]
+    selected_models: dict[str, str]
+    loaded_models: list[str]
+    device: str
+    models: dict[str, ModelDescription]
