@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psutil
 from pydantic import BaseModel, Field
 
 from runners.config import RunnerConfig, ServiceConfig
@@ -39,6 +40,7 @@ class RunnerStatus(BaseModel):
     gpu_memory_allocated: int | None = None
     gpu_memory_reserved: int | None = None
     memory_budget_bytes: int | None = None
+    process_rss_bytes: int = Field(default=0, description="the runner process's resident memory")
     batch_sizes: dict[str, int] = Field(default_factory=dict)
 
 
@@ -54,10 +56,11 @@ def memory_budget(config: ServiceConfig, runner: RunnerConfig, device: str) -> i
 
 def runner_status(pool, device: str | None) -> RunnerStatus:
     """Status without loading anything: a runner that has not loaded a model has not even imported torch."""
+    rss = psutil.Process().memory_info().rss
     if pool is None:
-        return RunnerStatus(device=device)
+        return RunnerStatus(device=device, process_rss_bytes=rss)
     status = RunnerStatus(device=device, loaded_models=pool.loaded(), models=pool.status(),
-                          memory_budget_bytes=pool.budget_bytes)
+                          memory_budget_bytes=pool.budget_bytes, process_rss_bytes=rss)
     if device and device.startswith("cuda"):
         from runners.device import cuda_memory_report
 

@@ -33,11 +33,12 @@ from scripts import synthetic  # noqa: E402
 
 RECIPE = {
     "version": 3,
-    "detector": {"arch": "yolo11n.yaml", "train": 500, "val": 100, "image": [320, 192], "size_range": [32, 64],
-                 "imgsz": 160, "epochs": 14, "batch": 16, "seed": 0},
+    "detector": {"arch": "yolo11n.yaml", "train": 500, "val": 100, "image": [320, 192], "size_range": [40, 80],
+                 "imgsz": 160, "epochs": 20, "batch": 16, "seed": 0, "mosaic": 0.0, "optimizer": "AdamW", "lr0": 0.004,
+                 "warmup_epochs": 1},
     "world": {"arch": "yolov8s-worldv2.yaml"},
     "clip_text": {"hidden": 64, "layers": 2, "heads": 2, "projection_dim": 512, "vocab": 600},
-    "video": {"width": 640, "height": 384, "frames": 250, "fps": 25, "count": 4, "size_range": [64, 128],
+    "video": {"width": 640, "height": 384, "frames": 250, "fps": 25, "count": 4, "size_range": [80, 144],
               "speed": 3.0, "seed": 7},
 }
 
@@ -59,7 +60,9 @@ def train_detector(out: Path, work: Path) -> dict:
     started = time.perf_counter()
     model.train(data=str(data), epochs=spec["epochs"], imgsz=spec["imgsz"], batch=spec["batch"], device="cpu",
                 workers=2, project=str(work / "runs"), name="shapes", exist_ok=True, plots=False, verbose=False,
-                seed=spec["seed"], deterministic=True, amp=False, close_mosaic=3, patience=100)
+                seed=spec["seed"], deterministic=True, amp=False, mosaic=spec["mosaic"], close_mosaic=0,
+                optimizer=spec["optimizer"], lr0=spec["lr0"], warmup_epochs=spec["warmup_epochs"],
+                patience=100)
     seconds = time.perf_counter() - started
     best = work / "runs" / "shapes" / "weights" / "best.pt"
     target = out / "weights" / "yolo11n-shapes.pt"

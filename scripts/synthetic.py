@@ -58,12 +58,22 @@ def draw(image: np.ndarray, shape: Shape) -> None:
         cv2.fillPoly(image, [points], color, cv2.LINE_AA)
 
 
-def random_shape(rng: np.random.Generator, width: int, height: int, size_range: tuple[int, int]) -> Shape:
+def contrasting_color(rng: np.random.Generator, backdrop: np.ndarray, min_distance: int = 180) -> tuple:
+    """A random colour far enough from the backdrop's mean colour that the shape is visible wherever it moves."""
+    mean = backdrop.reshape(-1, 3).mean(axis=0)
+    for _ in range(100):
+        color = rng.integers(0, 256, size=3)
+        if np.abs(color - mean).sum() >= min_distance:
+            break
+    return tuple(int(c) for c in color)
+
+
+def random_shape(rng: np.random.Generator, backdrop: np.ndarray, size_range: tuple[int, int]) -> Shape:
+    height, width = backdrop.shape[:2]
     size = float(rng.uniform(*size_range))
     return Shape(
         label=str(rng.choice(CLASSES)), cx=float(rng.uniform(size / 2, width - size / 2)),
-        cy=float(rng.uniform(size / 2, height - size / 2)), size=size,
-        color=tuple(int(c) for c in rng.integers(0, 256, size=3)),
+        cy=float(rng.uniform(size / 2, height - size / 2)), size=size, color=contrasting_color(rng, backdrop),
     )
 
 
@@ -73,21 +83,21 @@ def _overlaps(shape: Shape, others: list[Shape], margin: float = 4) -> bool:
                for b in (o.bbox() for o in others))
 
 
-def random_scene(rng: np.random.Generator, width: int, height: int, count: int,
+def random_scene(rng: np.random.Generator, backdrop: np.ndarray, count: int,
                  size_range: tuple[int, int]) -> list[Shape]:
     shapes: list[Shape] = []
     for _ in range(count * 20):
         if len(shapes) == count:
             break
-        candidate = random_shape(rng, width, height, size_range)
+        candidate = random_shape(rng, backdrop, size_range)
         if not _overlaps(candidate, shapes):
             shapes.append(candidate)
     return shapes
 
 
-def render(rng: np.random.Generator, width: int, height: int, shapes: list[Shape]) -> np.ndarray:
-    """An RGB image of the shapes."""
-    image = background(rng, width, height)
+def render(backdrop: np.ndarray, shapes: list[Shape]) -> np.ndarray:
+    """An RGB image of the shapes over the backdrop."""
+    image = backdrop.copy()
     for shape in shapes:
         draw(image, shape)
     return image
@@ -101,8 +111,9 @@ def write_yolo_dataset(out: Path, *, train: int, val: int, width: int, height: i
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            shapes = random_scene(rng, width, height, int(rng.integers(1, max_objects + 1)), size_range)
-            image = render(rng, width, height, shapes)
+            backdrop = background(rng, width, height)
+            shapes = random_scene(rng, backdrop, int(rng.integers(1, max_objects + 1)), size_range)
+            image = render(backdrop, shapes)
             cv2.imwrite(str(out / "images" / split / f"{i:05d}.png"), image[..., ::-1])
             lines = []
             for s in shapes:
@@ -116,9 +127,9 @@ def write_yolo_dataset(out: Path, *, train: int, val: int, width: int, height: i
     return data
 
 
-def moving_shapes(rng: np.random.Generator, width: int, height: int, count: int,
+def moving_shapes(rng: np.random.Generator, backdrop: np.ndarray, count: int,
                   size_range: tuple[int, int], speed: float) -> list[Shape]:
-    shapes = random_scene(rng, width, height, count, size_range)
+    shapes = random_scene(rng, backdrop, count, size_range)
     for i, s in enumerate(shapes, start=1):
         angle = rng.uniform(0, 2 * math.pi)
         s.vx, s.vy, s.track_id = speed * math.cos(angle), speed * math.sin(angle), i
@@ -147,8 +158,8 @@ def write_video(path: Path, *, width: int, height: int, frames: int, fps: int = 
     import av
 
     rng = np.random.default_rng(seed)
-    shapes = moving_shapes(rng, width, height, count, size_range, speed)
     backdrop = background(rng, width, height)
+    shapes = moving_shapes(rng, backdrop, count, size_range, speed)
     truth = []
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), mode="w") as container:
@@ -156,9 +167,7 @@ def write_video(path: Path, *, width: int, height: int, frames: int, fps: int = 
                                                                    "sc_threshold": "0", "crf": "18"})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for number in range(frames):
-            image = backdrop.copy()
-            for s in shapes:
-                draw(image, s)
+            image = render(backdrop, shapes)
             truth.append({"frame_number": number, "objects": [
                 {"track_id": s.track_id, "label": s.label, "bbox": [round(v, 2) for v in s.bbox()]} for s in shapes]})
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):

@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make serve` (the offline demo) and `make test`. Everything else follows.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO ?= demo
+PORT ?= 3000
+
+.PHONY: install demo serve serve-config test test-fast bench build clean
+
+install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# torch first, pinned: this exact build is served from local disk here; other versions download gigabytes
+	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(PY) scripts/make_demo_models.py --out $(DEMO)
+
+serve: demo  ## the service on the offline demo models, http://localhost:$(PORT)
+	MODEL_CONFIG=$(DEMO)/models.yaml $(VENV)/bin/bentoml serve services.model_service:ModelService --port $(PORT)
+
+serve-config: install  ## the service on config/models.yaml (real weights from the cache, see README)
+	$(VENV)/bin/bentoml serve services.model_service:ModelService --port $(PORT)
+
+test: demo
+	$(PY) -m pytest
+
+test-fast: install
+	$(PY) -m pytest -m "not integration and not slow"
+
+bench: demo
+	$(PY) benchmarks/run_all.py
+
+build: install
+	$(VENV)/bin/bentoml build .
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -1,0 +1,61 @@
+"""Start and stop a real `bentoml serve` of this project on a free loopback port (tests and benchmarks)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_service(config: Path, log_path: Path, env: dict | None = None,
+                  timeout_s: float = 120) -> tuple[subprocess.Popen, str, float]:
+    """Returns (process, base url, seconds until /readyz answered 200)."""
+    port = free_port()
+    full_env = {**os.environ, "MODEL_CONFIG": str(config), **(env or {})}
+    if "MEDIA_ROOTS" not in (env or {}):
+        full_env.pop("MEDIA_ROOTS", None)  # the config's media roots apply
+    log = open(log_path, "w")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bentoml", "serve", "services.model_service:ModelService", "--port", str(port),
+         "--host", "127.0.0.1"],
+        cwd=REPO, env=full_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    while time.perf_counter() - started < timeout_s:
+        if process.poll() is not None:
+            raise RuntimeError(f"bentoml serve exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return process, url, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    stop_service(process)
+    raise RuntimeError(f"bentoml serve not ready in {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_service(process: subprocess.Popen) -> None:
+    """SIGTERM the whole process group (service + runners), SIGKILL what is left after 30 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

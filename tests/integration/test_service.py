@@ -1,0 +1,184 @@
+"""Every route of a real `bentoml serve` of the demo configuration: success shapes, error shapes, lifecycle."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from services.schemas import DetectResponse, ErrorResponse, HealthResponse, ModelsInfoResponse, UnloadResponse
+from tests.conftest import box_iou
+
+pytestmark = pytest.mark.integration
+
+SAMPLE_FRAMES = [0, 40, 80, 120, 160, 200, 249, 3]
+
+
+def assert_envelope(response: httpx.Response, status: int, fragment: str = "") -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    ErrorResponse.model_validate(body)
+    assert set(body) == {"error", "message", "details"}
+    assert body["details"].get("request_id"), body
+    assert fragment.lower() in body["message"].lower(), body
+    return body
+
+
+def detect(client, video, **fields) -> httpx.Response:
+    return client.post("/api/detect", json={"video_path": str(video), **fields})
+
+
+def test_starts_with_nothing_loaded_and_loads_on_first_use(client, demo_video):
+    health = HealthResponse.model_validate(client.get("/health").json())
+    assert health.status == "healthy" and health.models_loaded == [] and health.device == "cpu"
+    assert health.runners["detection"]["loaded_models"] == []
+
+    response = detect(client, demo_video, frame_numbers=[0], model="yolo11n")
+    assert response.status_code == 200, response.text
+    assert client.get("/health").json()["models_loaded"] == ["yolo11n"]
+
+
+def test_models_info_lists_every_task_and_what_is_loaded(client):
+    info = ModelsInfoResponse.model_validate(client.get("/models/info").json())
+    assert set(info.available_models) == {"video_summarization", "ontology_augmentation", "object_detection",
+                                          "video_tracking"}
+    assert {"yolo-world-v2", "yolo11n"} <= set(info.available_models["object_detection"])
+    assert info.selected_models["object_detection"] == "yolo-world-v2"
+    assert info.models["yolo11n"].loaded is True and info.models["yolo-world-v2"].loaded is False
+    assert info.models["llama-4-maverick"].vram_gb > 400
+    assert "yolo11n" in info.loaded_models
+
+
+def test_detections_match_the_known_positions(client, demo_video, demo_truth):
+    response = detect(client, demo_video, frame_numbers=SAMPLE_FRAMES, model="yolo11n", confidence_threshold=0.4)
+    assert response.status_code == 200, response.text
+    body = DetectResponse.model_validate(response.json())
+    assert [f.frame_number for f in body.detections] == SAMPLE_FRAMES  # request order
+    assert body.total_frames == len(SAMPLE_FRAMES) and body.model_used == "yolo11n"
+    assert body.total_detections == sum(f.detection_count for f in body.detections)
+    assert (body.video.width, body.video.height, body.video.frame_count) == (640, 384, 250)
+    assert body.video.fps == pytest.approx(25.0)
+
+    matched = total = 0
+    for frame in body.detections:
+        assert frame.timestamp == pytest.approx(frame.frame_number / 25.0)
+        assert frame.detection_count == len(frame.objects)
+        for obj in frame.objects:
+            b = obj.bbox
+            assert 0 <= b.x and 0 <= b.y and b.x + b.width <= 640.01 and b.y + b.height <= 384.01
+            assert obj.label in {"circle", "square", "triangle"}
+            assert obj.class_id == ["circle", "square", "triangle"].index(obj.label)
+            assert obj.confidence >= 0.4
+        found = [([o.bbox.x, o.bbox.y, o.bbox.x + o.bbox.width, o.bbox.y + o.bbox.height], o.label)
+                 for o in frame.objects]
+        for truth in demo_truth["frames"][frame.frame_number]["objects"]:
+            total += 1
+            matched += any(label == truth["label"] and box_iou(box, truth["bbox"]) >= 0.5 for box, label in found)
+    assert matched / total >= 0.9, f"{matched}/{total} objects found"
+
+
+def test_class_filter_and_thresholds(client, demo_video):
+    response = detect(client, demo_video, frame_numbers=[0, 100], model="yolo11n", classes=["circle"],
+                      confidence_threshold=0.3, max_detections=1)
+    assert response.status_code == 200, response.text
+    for frame in response.json()["detections"]:
+        assert frame["detection_count"] <= 1
+        assert all(o["label"] == "circle" and o["class_id"] == 0 for o in frame["objects"])
+    strict = detect(client, demo_video, frame_numbers=[0], model="yolo11n", confidence_threshold=0.3,
+                    class_thresholds={"square": 1.0, "triangle": 1.0, "circle": 1.0})
+    assert strict.json()["total_detections"] == 0
+
+
+def test_open_vocabulary_model_uses_the_requested_classes(client, demo_video):
+    # Random YOLO-World weights: the boxes mean nothing, but vocabulary, ids and bounds must hold.
+    for classes in (["person", "red car", "dog"], ["bicycle"]):
+        response = detect(client, demo_video, frame_numbers=[0, 10], model="yolo-world-v2", classes=classes,
+                          confidence_threshold=0.0, max_detections=5)
+        assert response.status_code == 200, response.text
+        for frame in response.json()["detections"]:
+            assert frame["detection_count"] <= 5
+            for obj in frame["objects"]:
+                assert obj["label"] in classes and obj["label"] == classes[obj["class_id"]]
+    prompt = detect(client, demo_video, frame_numbers=[5], model="yolo-world-v2", text_prompt="a cat. a hat.",
+                    confidence_threshold=0.0, max_detections=3)
+    assert prompt.status_code == 200 and all(o["label"] in {"a cat", "a hat"}
+                                             for o in prompt.json()["detections"][0]["objects"])
+    coco = detect(client, demo_video, frame_numbers=[5], auto_detect=True, confidence_threshold=0.0, max_detections=50)
+    assert coco.status_code == 200 and coco.json()["model_used"] == "yolo-world-v2"
+    assert all(0 <= o["class_id"] < 80 for o in coco.json()["detections"][0]["objects"])
+
+
+def test_concurrent_single_frame_requests_are_batched(client, service, demo_video):
+    def one(frame: int) -> httpx.Response:
+        with httpx.Client(base_url=service["url"], timeout=300) as c:
+            return detect(c, demo_video, frame_numbers=[frame], model="yolo11n")
+
+    with ThreadPoolExecutor(16) as executor:
+        responses = list(executor.map(one, range(0, 160, 10)))
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
+    assert [r.json()["detections"][0]["frame_number"] for r in responses] == list(range(0, 160, 10))
+    batch_sizes = client.get("/health").json()["runners"]["detection"]["batch_sizes"]
+    assert max(int(size) for size in batch_sizes) > 1, batch_sizes
+
+
+def test_unload_gives_the_model_back(client, demo_video):
+    assert detect(client, demo_video, frame_numbers=[0], model="yolo11n").status_code == 200
+    response = client.post("/models/unload", json={"model_id": "yolo11n"})
+    body = UnloadResponse.model_validate(response.json())
+    assert body.status == "unloaded" and body.memory_freed_bytes >= 0
+    assert "yolo11n" not in client.get("/health").json()["models_loaded"]
+    again = UnloadResponse.model_validate(client.post("/models/unload", json={"model_id": "yolo11n"}).json())
+    assert again.status == "not_loaded" and again.memory_freed_bytes == 0
+    loaded = client.post("/models/load", json={"model_id": "yolo11n"})
+    assert loaded.status_code == 200 and loaded.json()["status"] == "loaded"
+    assert "yolo11n" in client.get("/health").json()["models_loaded"]
+
+
+def test_bad_video_references(client, demo_dir, tmp_path):
+    assert_envelope(detect(client, "/etc/passwd", frame_numbers=[0]), 403, "outside the media roots")
+    assert_envelope(detect(client, "http://example.com/a.mp4", frame_numbers=[0]), 403, "urls")
+    assert_envelope(detect(client, f"concat:{demo_dir}/media/shapes.mp4", frame_numbers=[0]), 403)
+    assert_envelope(detect(client, f"{demo_dir}/media/../models.yaml", frame_numbers=[0]), 403)
+    assert_envelope(detect(client, f"{demo_dir}/media/missing.mp4", frame_numbers=[0]), 404, "not found")
+    assert_envelope(client.post("/api/detect", json={"video_id": "missing", "frame_numbers": [0]}), 404)
+    bad = demo_dir / "media" / "not-a-video.mp4"
+    bad.write_bytes(b"this is not a video" * 1000)
+    try:
+        assert_envelope(detect(client, bad, frame_numbers=[0]), 422)
+    finally:
+        bad.unlink()
+
+
+def test_bad_requests(client, demo_video):
+    body = assert_envelope(detect(client, demo_video, frame_numbers=[0, 250, 9999]), 400, "0..249")
+    assert body["details"]["valid_range"] == [0, 249]
+    assert_envelope(detect(client, demo_video, frame_numbers=[0], model="no-such-model"), 400, "yolo11n")
+    assert_envelope(detect(client, demo_video, frame_numbers=[0], model="yolo11n", text_prompt="a cat"), 400,
+                    "fixed vocabulary")
+    assert_envelope(detect(client, demo_video, frame_numbers=[0], model="yolo11n", classes=["person"]), 400,
+                    "cannot detect person")
+    assert_envelope(detect(client, demo_video, frame_numbers=[0], auto_detect=True, classes=["dog"]), 400)
+    invalid = assert_envelope(detect(client, demo_video, frame_numbers=[]), 400, "frame_numbers")
+    assert invalid["details"]["field"] == "frame_numbers" and invalid["details"]["errors"]
+    assert_envelope(client.post("/api/detect", content=b"{not json", headers={"content-type": "application/json"}),
+                    400)
+    assert_envelope(client.post("/api/detect", content=json.dumps({"x": "y" * (9 * 1024 * 1024)}),
+                                headers={"content-type": "application/json"}), 413)
+
+
+def test_management_and_unknown_routes(client):
+    assert_envelope(client.post("/models/unload", json={"model_id": "no-such-model"}), 404, "unknown model")
+    assert_envelope(client.post("/models/load", json={"model_id": "no-such-model"}), 404)
+    assert_envelope(client.get("/no/such/route"), 404, "no route")
+
+
+def test_tasks_without_models_yet_say_so(client, demo_video):
+    track = client.post("/api/track", json={"video_path": str(demo_video), "frame_range": {"start": 0, "end": 9}})
+    assert_envelope(track, 503, "not available yet")
+    summarize = client.post("/api/summarize", json={"video_path": str(demo_video), "persona_context": "coach"})
+    assert_envelope(summarize, 503, "not available yet")
+    augment = client.post("/api/augment", json={"persona_name": "coach", "existing_ontology": {"roles": ["a"]}})
+    assert_envelope(augment, 503, "not available yet")
+    assert_envelope(client.post("/models/load", json={"model_id": "samurai"}), 503, "not available yet")

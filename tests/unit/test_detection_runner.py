@@ -1,0 +1,74 @@
+"""The detection runner in-process: mixed batches are grouped correctly and each job gets its own answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from runners.config import get_config
+from tests.conftest import box_iou
+
+
+@pytest.fixture(scope="module")
+def runner(demo_config):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MODEL_CONFIG", str(demo_config))
+    get_config.cache_clear()
+    from runners.detection import DetectionRunner
+
+    instance = DetectionRunner()
+    yield instance
+    instance.shutdown()
+    mp.undo()
+    get_config.cache_clear()
+
+
+def job(video, frame, model="yolo11n", vocabulary=None, **settings):
+    from runners.detection import FrameJob
+
+    return FrameJob(video_path=str(video), frame_number=frame, model=model,
+                    vocabulary=vocabulary or ["circle", "square", "triangle"], **settings)
+
+
+def test_status_loads_nothing(runner):
+    status = runner.status()
+    assert status.loaded_models == [] and status.device is None
+
+
+def test_load_reports_device_memory_and_vocabulary(runner):
+    info = runner.load_model("yolo11n")
+    assert info.error is None and info.device == "cpu" and info.load_seconds > 0
+    assert info.open_vocabulary is False and info.vocabulary == ["circle", "square", "triangle"]
+    assert runner.load_model("no-such-model").error["status"] == 503
+
+
+def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
+    runner.load_model("yolo-world-v2")
+    jobs = [
+        job(demo_video, 120),
+        job(demo_video, 10, model="yolo-world-v2", vocabulary=["person", "dog"], confidence_threshold=0.0,
+            max_detections=3),
+        job(demo_video, 120, labels=["square"], confidence_threshold=0.3),
+        job(demo_video, 999),  # outside the video: only this job fails
+        job(demo_video, 10, model="yolo-world-v2", vocabulary=["cat"], confidence_threshold=0.0, max_detections=2),
+    ]
+    results = runner.detect_frames(jobs)
+    assert [r.frame_number for r in results] == [120, 10, 120, 999, 10]
+    full, world_a, squares, bad, world_b = results
+    truth = demo_truth["frames"][120]["objects"]
+    assert full.error is None
+    found = [([o["bbox"]["x"], o["bbox"]["y"], o["bbox"]["x"] + o["bbox"]["width"],
+               o["bbox"]["y"] + o["bbox"]["height"]], o["label"]) for o in full.objects]
+    matched = sum(any(label == t["label"] and box_iou(box, t["bbox"]) >= 0.5 for box, label in found) for t in truth)
+    assert matched >= len(truth) - 1  # one object may be occluded where shapes cross
+    assert all(o["label"] == "square" for o in squares.objects)
+    assert bad.error["status"] == 400 and "0..249" in bad.error["message"]
+    assert len(world_a.objects) <= 3 and all(o["label"] in ("person", "dog") for o in world_a.objects)
+    assert len(world_b.objects) <= 2 and all(o["label"] == "cat" and o["class_id"] == 0 for o in world_b.objects)
+
+
+def test_unload_frees_and_reports(runner):
+    runner.load_model("yolo11n")
+    result = runner.unload_model("yolo11n")
+    assert result.status == "unloaded" and result.memory_freed_bytes >= 0
+    assert runner.unload_model("yolo11n").status == "not_loaded"
+    assert "yolo11n" not in runner.status().loaded_models
