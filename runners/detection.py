@@ -89,13 +89,20 @@ class DetectionRunner:
             self._device = pick_device(self.config.inference.device)
             self._pool = ModelPool(
                 self._load, device=self._device, unloader=lambda detector: detector.close(),
-                estimate_bytes=lambda name: int(self.task.options[name].estimated_vram_gb * GB),
+                estimate_bytes=self._estimate_bytes,
                 budget_bytes=memory_budget(self.config, SETTINGS, self._device),
             )
         return self._pool
 
+    def _option(self, name: str) -> ModelOption | None:
+        return self.task.options.get(name) if self.task else None
+
+    def _estimate_bytes(self, name: str) -> int:
+        option = self._option(name)
+        return int(option.estimated_vram_gb * GB) if option else 0
+
     def _load(self, name: str):
-        option = self.task.options.get(name) if self.task else None
+        option = self._option(name)
         if option is None:
             raise ModelUnavailable(f"{name} is not a configured detection model", model=name)
         return load_detector(name, option, self.config, self.pool.device)
@@ -154,19 +161,29 @@ class DetectionRunner:
             by_video[job.video_path].append(i)
         for path, indices in by_video.items():
             try:
-                decoded = self.videos.open(path).get_frames([jobs[i].frame_number for i in indices])
-            except ServiceError as exc:
+                video = self.videos.open(path)
+                indices = self._valid_frames(video.info, jobs, indices, results)
+                decoded = video.get_frames([jobs[i].frame_number for i in indices]) if indices else []
+            except (ServiceError, OSError) as exc:
+                error = exc if isinstance(exc, ServiceError) else ServiceError(f"video {path} could not be read: {exc}")
                 for i in indices:
-                    results[i] = FrameResult(frame_number=jobs[i].frame_number, error=exc.to_dict())
-                continue
-            except OSError as exc:
-                error = ServiceError(f"video {path} could not be read: {exc}").to_dict()
-                for i in indices:
-                    results[i] = FrameResult(frame_number=jobs[i].frame_number, error=error)
+                    results[i] = FrameResult(frame_number=jobs[i].frame_number, error=error.to_dict())
                 continue
             for i, frame in zip(indices, decoded):
                 frames[i] = frame
         return frames
+
+    @staticmethod
+    def _valid_frames(info, jobs: list[FrameJob], indices: list[int], results: list) -> list[int]:
+        """Jobs whose frame lies outside the video get their own 400; the others of the same video still run."""
+        valid = []
+        for i in indices:
+            try:
+                info.check_frames([jobs[i].frame_number])
+                valid.append(i)
+            except ServiceError as exc:
+                results[i] = FrameResult(frame_number=jobs[i].frame_number, error=exc.to_dict())
+        return valid
 
     def _detect_group(self, model: str, vocabulary: list[str], jobs: list[FrameJob], frames: list,
                       indices: list[int], results: list) -> None:

@@ -149,11 +149,25 @@ def step(shapes: list[Shape], width: int, height: int) -> None:
             s.cy = min(max(s.cy, h), height - h)
 
 
+def visibility(shapes: list[Shape], width: int, height: int) -> list[float]:
+    """The fraction of each shape not covered by shapes drawn after it (1.0 = fully visible)."""
+    owner = np.zeros((height, width), dtype=np.int32)
+    areas = []
+    for i, shape in enumerate(shapes, start=1):
+        mask = np.zeros((height, width, 3), dtype=np.uint8)
+        draw(mask, Shape(shape.label, shape.cx, shape.cy, shape.size, (255, 255, 255)))
+        inside = mask[..., 0] > 127
+        owner[inside] = i
+        areas.append(max(int(inside.sum()), 1))
+    return [float((owner == i).sum()) / area for i, area in enumerate(areas, start=1)]
+
+
 def write_video(path: Path, *, width: int, height: int, frames: int, fps: int = 25, seed: int = 0,
                 count: int = 4, size_range: tuple[int, int] = (48, 96), speed: float = 3.0,
                 gop: int = 250) -> list[dict]:
     """An H.264 video of moving shapes (one keyframe every `gop` frames); returns the ground truth per frame:
-    [{"frame_number", "objects": [{"track_id", "label", "bbox": [x0, y0, x1, y1]}]}] and writes it beside the video
+    [{"frame_number", "objects": [{"track_id", "label", "bbox": [x0, y0, x1, y1], "visible"}]}] and writes it beside
+    the video
     as <name>.json."""
     import av
 
@@ -168,8 +182,10 @@ def write_video(path: Path, *, width: int, height: int, frames: int, fps: int = 
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         for number in range(frames):
             image = render(backdrop, shapes)
+            visible = visibility(shapes, width, height)
             truth.append({"frame_number": number, "objects": [
-                {"track_id": s.track_id, "label": s.label, "bbox": [round(v, 2) for v in s.bbox()]} for s in shapes]})
+                {"track_id": s.track_id, "label": s.label, "bbox": [round(v, 2) for v in s.bbox()],
+                 "visible": round(v, 3)} for s, v in zip(shapes, visible)]})
             for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
                 container.mux(packet)
             step(shapes, width, height)

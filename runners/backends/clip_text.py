@@ -11,6 +11,8 @@ import collections
 import threading
 from typing import Sequence
 
+from runners.errors import ModelUnavailable
+
 
 class ClipTextEncoder:
     def __init__(self, model_id: str, device: str, cache_size: int = 64) -> None:
@@ -19,8 +21,14 @@ class ClipTextEncoder:
 
         self._torch = torch
         self.device = device
-        self.tokenizer = AutoTokenizer.from_pretrained(model_id)
-        self.model = CLIPTextModelWithProjection.from_pretrained(model_id).to(device).eval()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model_id)
+            self.model = CLIPTextModelWithProjection.from_pretrained(model_id).to(device).eval()
+        except OSError as exc:  # not in the cache and the hub unreachable, or a wrong local path
+            raise ModelUnavailable(
+                f"the CLIP text encoder {model_id} is not in the Hugging Face cache and the hub is unreachable: run "
+                f"`python scripts/fetch_models.py <model>` where the internet is reachable ({exc})", model_id=model_id
+            ) from None
         self._cache: collections.OrderedDict[tuple[str, ...], object] = collections.OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()

@@ -44,7 +44,7 @@ def test_load_reports_device_memory_and_vocabulary(runner):
 def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
     runner.load_model("yolo-world-v2")
     jobs = [
-        job(demo_video, 120),
+        job(demo_video, 120, confidence_threshold=0.15),
         job(demo_video, 10, model="yolo-world-v2", vocabulary=["person", "dog"], confidence_threshold=0.0,
             max_detections=3),
         job(demo_video, 120, labels=["square"], confidence_threshold=0.3),
@@ -54,12 +54,12 @@ def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
     results = runner.detect_frames(jobs)
     assert [r.frame_number for r in results] == [120, 10, 120, 999, 10]
     full, world_a, squares, bad, world_b = results
-    truth = demo_truth["frames"][120]["objects"]
+    truth = [t for t in demo_truth["frames"][120]["objects"] if t["visible"] >= 0.8]
     assert full.error is None
     found = [([o["bbox"]["x"], o["bbox"]["y"], o["bbox"]["x"] + o["bbox"]["width"],
                o["bbox"]["y"] + o["bbox"]["height"]], o["label"]) for o in full.objects]
     matched = sum(any(label == t["label"] and box_iou(box, t["bbox"]) >= 0.5 for box, label in found) for t in truth)
-    assert matched >= len(truth) - 1  # one object may be occluded where shapes cross
+    assert truth and matched == len(truth)
     assert all(o["label"] == "square" for o in squares.objects)
     assert bad.error["status"] == 400 and "0..249" in bad.error["message"]
     assert len(world_a.objects) <= 3 and all(o["label"] in ("person", "dog") for o in world_a.objects)
