@@ -80,6 +80,7 @@ class RunnerConfig(_Strict):
     max_batch_size: int = Field(default=16, ge=1)
     max_latency_ms: int = Field(default=60_000, ge=10)
     workers: int = Field(default=1, ge=1)
+    threads: int = Field(default=2, ge=1, description="batches and loads that may run at once in a worker")
 
 
 class InferenceConfig(_Strict):

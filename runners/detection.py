@@ -70,6 +70,7 @@ def load_detector(name: str, option: ModelOption, config: ServiceConfig, device:
     name="detection-runner",
     resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
     workers=SETTINGS.workers,
+    threads=SETTINGS.threads,
     traffic={"timeout": 3600},
     runner_connection=RUNNER_CONNECTION,
 )
@@ -132,7 +133,8 @@ class DetectionRunner:
         return UnloadResult(model_id=name, status=status, memory_freed_bytes=freed)
 
     @bentoml.api
-    def status(self) -> RunnerStatus:
+    async def status(self) -> RunnerStatus:
+        """Async: answered on the event loop, never queued behind a running batch or load."""
         status = runner_status(self._pool, self._device)
         status.batch_sizes = {str(k): v for k, v in sorted(self.batch_sizes.items())}
         return status

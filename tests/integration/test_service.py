@@ -184,3 +184,29 @@ def test_tasks_without_models_yet_say_so(client, demo_video):
     augment = client.post("/api/augment", json={"persona_name": "coach", "existing_ontology": {"roles": ["a"]}})
     assert_envelope(augment, 503, "not available yet")
     assert_envelope(client.post("/models/load", json={"model_id": "samurai"}), 503, "not available yet")
+
+
+def test_health_answers_while_inference_runs(client, service, demo_video):
+    """A long detect is in flight (the model is in use) while /health answers and loads nothing new."""
+    import threading
+
+    done = threading.Event()
+
+    def long_detect():
+        with httpx.Client(base_url=service["url"], timeout=600) as c:
+            detect(c, demo_video, frame_numbers=list(range(0, 240, 2)), model="yolo-world-v2",
+                   confidence_threshold=0.0, max_detections=1)
+        done.set()
+
+    worker = threading.Thread(target=long_detect)
+    worker.start()
+    seen_in_use = False
+    while not done.is_set():
+        health = client.get("/health", timeout=30)
+        assert health.status_code == 200 and health.json()["status"] == "healthy"
+        models = health.json()["runners"]["detection"]["models"]
+        if models.get("yolo-world-v2", {}).get("in_use", 0) > 0 and not done.is_set():
+            seen_in_use = True
+            break
+    worker.join(600)
+    assert seen_in_use, "the detect finished before /health saw the model in use"

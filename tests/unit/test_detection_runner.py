@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from runners.config import get_config
@@ -30,7 +32,7 @@ def job(video, frame, model="yolo11n", vocabulary=None, **settings):
 
 
 def test_status_loads_nothing(runner):
-    status = runner.status()
+    status = asyncio.run(runner.status())
     assert status.loaded_models == [] and status.device is None
 
 
@@ -71,4 +73,4 @@ def test_unload_frees_and_reports(runner):
     result = runner.unload_model("yolo11n")
     assert result.status == "unloaded" and result.memory_freed_bytes >= 0
     assert runner.unload_model("yolo11n").status == "not_loaded"
-    assert "yolo11n" not in runner.status().loaded_models
+    assert "yolo11n" not in asyncio.run(runner.status()).loaded_models
