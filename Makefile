@@ -9,7 +9,6 @@ PORT ?= 3000
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	# torch first, pinned: this exact build is served from local disk here; other versions download gigabytes
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -e '.[dev]'
