@@ -65,10 +65,14 @@ class YoloDetector:
     def detect(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str],
                settings: DetectSettings) -> list[sv.Detections]:
         with self._lock:
-            results = self.model.predict(
-                to_bgr(frames), conf=settings.lowest_threshold, iou=settings.nms_threshold,
-                max_det=settings.max_detections, device=self.device, half=self.device != "cpu", verbose=False,
-            )
+            return self._predict(frames, settings)
+
+    def _predict(self, frames: Sequence[np.ndarray], settings: DetectSettings) -> list[sv.Detections]:
+        """One forward pass over the frames with ultralytics' class-aware NMS."""
+        results = self.model.predict(
+            to_bgr(frames), conf=settings.lowest_threshold, iou=settings.nms_threshold,
+            max_det=settings.max_detections, device=self.device, half=self.device != "cpu", verbose=False,
+        )
         return [sv.Detections.from_ultralytics(r) for r in results]
 
     def close(self) -> None:

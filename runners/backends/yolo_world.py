@@ -14,7 +14,7 @@ import supervision as sv
 
 from runners.backends.clip_text import ClipTextEncoder
 from runners.backends.detector import DetectSettings
-from runners.backends.yolo import import_ultralytics, to_bgr, ultralytics_device
+from runners.backends.yolo import YoloDetector, import_ultralytics, ultralytics_device
 
 
 def coco_names() -> list[str]:
@@ -27,7 +27,7 @@ def coco_names() -> list[str]:
     return [names[i] for i in sorted(names)]
 
 
-class YoloWorldDetector:
+class YoloWorldDetector(YoloDetector):
     open_vocabulary = True
 
     def __init__(self, name: str, weights: str, text_encoder: str, device: str) -> None:
@@ -54,11 +54,7 @@ class YoloWorldDetector:
                settings: DetectSettings) -> list[sv.Detections]:
         with self._lock:
             self._use_vocabulary(vocabulary)
-            results = self.model.predict(
-                to_bgr(frames), conf=settings.lowest_threshold, iou=settings.nms_threshold,
-                max_det=settings.max_detections, device=self.device, half=self.device != "cpu", verbose=False,
-            )
-        return [sv.Detections.from_ultralytics(r) for r in results]
+            return self._predict(frames, settings)
 
     def close(self) -> None:
         self.model = None
