@@ -12,9 +12,11 @@ runs inside the batcher's latency deadline.
 from __future__ import annotations
 
 import collections
+import importlib
 import logging
 from typing import Any
 
+import anyio
 import bentoml
 from pydantic import BaseModel, Field
 
@@ -61,6 +63,14 @@ def load_detector(name: str, option: ModelOption, config: ServiceConfig, device:
 
         encoder = config.resolve_local(option.text_encoder or "openai/clip-vit-base-patch32")
         return YoloWorldDetector(name, resolve_weights(name, model_id, config.weights_dir), encoder, device)
+    transformers_backends = {
+        "owlv2": ("runners.backends.owlv2", "Owlv2Detector"),
+        "grounding-dino": ("runners.backends.grounding_dino", "GroundingDinoDetector"),
+        "florence-2": ("runners.backends.florence2", "Florence2Detector"),
+    }
+    if option.family in transformers_backends:
+        module, cls = transformers_backends[option.family]
+        return getattr(importlib.import_module(module), cls)(name, model_id, device)
     raise ModelUnavailable(
         f"{name} ({option.family}) has no detection backend in this version of the service", model=name
     )
@@ -109,8 +119,18 @@ class DetectionRunner:
         return load_detector(name, option, self.config, self.pool.device)
 
     # -- model management ------------------------------------------------------------------------------------------
+    # Management calls are async and run in threads of their own: a loaded model answers at once instead of waiting
+    # behind running batches for one of the runner's inference threads, and an unload that waits for in-flight
+    # requests holds none of them.
     @bentoml.api
-    def load_model(self, name: str) -> ModelInfo:
+    async def load_model(self, name: str) -> ModelInfo:
+        return await anyio.to_thread.run_sync(self._load_model, name)
+
+    @bentoml.api
+    async def unload_model(self, name: str) -> UnloadResult:
+        return await anyio.to_thread.run_sync(self._unload_model, name)
+
+    def _load_model(self, name: str) -> ModelInfo:
         try:
             entry = self.pool.load(name)
         except ServiceError as exc:
@@ -122,8 +142,7 @@ class DetectionRunner:
                 vocabulary=list(detector.default_vocabulary),
             )
 
-    @bentoml.api
-    def unload_model(self, name: str) -> UnloadResult:
+    def _unload_model(self, name: str) -> UnloadResult:
         if self._pool is None:
             return UnloadResult(model_id=name, status="not_loaded", memory_freed_bytes=0)
         try:

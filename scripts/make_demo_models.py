@@ -6,6 +6,7 @@ writes
     demo/weights/yolo11n-shapes.pt        YOLO11n trained for a few CPU minutes on synthetic shapes (served as yolo11n)
     demo/weights/yolov8s-worldv2.pt       YOLO-World v2 (s) architecture, random weights (served as yolo-world-v2)
     demo/weights/clip-text-tiny/          a tiny CLIP text encoder + a tokenizer trained here (YOLO-World's vocabulary)
+    demo/weights/<family>-tiny/           tiny random OWLv2, Grounding DINO, Florence-2 (served under their names)
     demo/media/shapes.mp4 (+ .json)       a synthetic video with known object positions
     demo/models.yaml                      the service configuration that points at all of the above
     demo/metrics.json                     the trained detector's held-out mAP50
@@ -29,7 +30,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runners.config import DEFAULT_CONFIG  # noqa: E402
-from scripts import synthetic  # noqa: E402
+from scripts import synthetic, tiny_models  # noqa: E402
 
 RECIPE = {
     "version": 4,
@@ -39,6 +40,7 @@ RECIPE = {
                  "imgsz": 160, "epochs": 20, "batch": 16, "seed": 0, "mosaic": 0.0, "optimizer": "AdamW", "lr0": 0.004,
                  "warmup_epochs": 1},
     "world": {"arch": "yolov8s-worldv2.yaml"},
+    "transformers_detectors": ["owlv2", "grounding-dino", "florence-2"],
     "clip_text": {"hidden": 64, "layers": 2, "heads": 2, "projection_dim": 512, "vocab": 600},
     "video": {"width": 640, "height": 384, "frames": 250, "fps": 25, "count": 4, "size_range": [80, 144],
               "speed": 3.0, "seed": 7},
@@ -48,7 +50,8 @@ RECIPE = {
 def recipe_hash(part: dict | None = None) -> str:
     if part is not None:
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:16]
-    source = Path(synthetic.__file__).read_bytes() + json.dumps(RECIPE, sort_keys=True).encode()
+    source = (Path(synthetic.__file__).read_bytes() + Path(tiny_models.__file__).read_bytes()
+              + json.dumps(RECIPE, sort_keys=True).encode())
     return hashlib.sha256(source).hexdigest()[:16]
 
 
@@ -122,6 +125,10 @@ def write_config(out: Path) -> Path:
                                          "encoder (demo: real code path, meaningless boxes)"},
         "yolo11n": {**detection["options"]["yolo11n"], "model_id": "./weights/yolo11n-shapes.pt",
                     "description": "YOLO11n trained on synthetic shapes (demo: circle, square, triangle)"},
+        **{name: {**detection["options"][name], "model_id": f"./weights/{family}-tiny",
+                  "description": f"tiny random {family} (demo: real classes and processor, meaningless boxes)"}
+           for name, family in (("owlv2", "owlv2"), ("grounding-dino-1-5", "grounding-dino"),
+                                ("florence-2", "florence-2"))},
     }
     config["media"] = {"roots": ["./media"], "extensions": ["mp4", "mov", "mkv", "webm", "avi"]}
     path = out / "models.yaml"
@@ -145,6 +152,8 @@ def build(out: Path, force: bool = False) -> Path:
                           size_range=tuple(video["size_range"]), speed=video["speed"])
     build_clip_text(out / "weights" / "clip-text-tiny")
     build_world(out / "weights" / "yolov8s-worldv2.pt")
+    for family in RECIPE["transformers_detectors"]:
+        tiny_models.BUILDERS[family](str(out / "weights" / f"{family}-tiny"))
     detector_hash = recipe_hash(RECIPE["detector"])
     metrics_path = out / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}

@@ -37,14 +37,14 @@ def test_status_loads_nothing(runner):
 
 
 def test_load_reports_device_memory_and_vocabulary(runner):
-    info = runner.load_model("yolo11n")
+    info = runner._load_model("yolo11n")
     assert info.error is None and info.device == "cpu" and info.load_seconds > 0
     assert info.open_vocabulary is False and info.vocabulary == ["circle", "square", "triangle"]
-    assert runner.load_model("no-such-model").error["status"] == 503
+    assert runner._load_model("no-such-model").error["status"] == 503
 
 
 def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
-    runner.load_model("yolo-world-v2")
+    runner._load_model("yolo-world-v2")
     jobs = [
         job(demo_video, 120, confidence_threshold=0.15),
         job(demo_video, 10, model="yolo-world-v2", vocabulary=["person", "dog"], confidence_threshold=0.0,
@@ -69,8 +69,8 @@ def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
 
 
 def test_unload_frees_and_reports(runner):
-    runner.load_model("yolo11n")
-    result = runner.unload_model("yolo11n")
+    runner._load_model("yolo11n")
+    result = runner._unload_model("yolo11n")
     assert result.status == "unloaded" and result.memory_freed_bytes >= 0
-    assert runner.unload_model("yolo11n").status == "not_loaded"
+    assert runner._unload_model("yolo11n").status == "not_loaded"
     assert "yolo11n" not in asyncio.run(runner.status()).loaded_models

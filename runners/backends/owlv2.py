@@ -1,0 +1,64 @@
+"""OWLv2 (Minderer et al., "Scaling Open-Vocabulary Object Detection", 2023): one box per image patch, scored
+against every text query.
+
+OWLv2 pads each frame to a square (bottom and right) before resizing, so its normalized boxes are relative to the
+padded square: pixels are `box * max(height, width)`, clipped to the frame — not `box * (width, height)`, the mistake
+that put the original service's boxes in the wrong place on every non-square frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+import numpy as np
+import supervision as sv
+
+from runners.backends.detector import DetectSettings
+from runners.backends.hf import from_pretrained
+
+
+def owlv2_detections(logits, pred_boxes, height: int, width: int, threshold: float) -> sv.Detections:
+    """One frame's raw outputs -> detections in frame pixels. logits: (patches, queries); pred_boxes: (patches, 4)
+    normalized (cx, cy, w, h) of the padded square. Each patch keeps its best-scoring query."""
+    scores = 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
+    class_id = scores.argmax(axis=1)
+    confidence = scores.max(axis=1)
+    keep = confidence >= threshold
+    side = max(height, width)
+    cx, cy, w, h = np.asarray(pred_boxes, dtype=np.float64)[keep].T
+    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1) * side
+    return sv.Detections(xyxy=xyxy.reshape(-1, 4), confidence=confidence[keep], class_id=class_id[keep])
+
+
+class Owlv2Detector:
+    open_vocabulary = True
+
+    def __init__(self, name: str, model_id: str, device: str) -> None:
+        import torch
+        from transformers import AutoProcessor, Owlv2ForObjectDetection
+
+        from runners.backends.yolo_world import coco_names
+
+        self._torch = torch
+        self.name, self.device = name, device
+        self.processor = from_pretrained(AutoProcessor.from_pretrained, model_id, name)
+        self.model = from_pretrained(Owlv2ForObjectDetection.from_pretrained, model_id, name).to(device).eval()
+        self.default_vocabulary = coco_names()
+        self._lock = threading.Lock()
+
+    def detect(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str],
+               settings: DetectSettings) -> list[sv.Detections]:
+        queries = [list(vocabulary)] * len(frames)
+        inputs = self.processor(text=queries, images=list(frames), return_tensors="pt", truncation=True).to(self.device)
+        with self._lock, self._torch.inference_mode():
+            outputs = self.model(**inputs)
+        logits, boxes = outputs.logits.float().cpu().numpy(), outputs.pred_boxes.float().cpu().numpy()
+        return [
+            owlv2_detections(logits[i], boxes[i], *frame.shape[:2], settings.lowest_threshold)
+            .with_nms(threshold=settings.nms_threshold, class_agnostic=False)
+            for i, frame in enumerate(frames)
+        ]
+
+    def close(self) -> None:
+        self.model = None
