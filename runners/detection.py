@@ -222,7 +222,10 @@ class DetectionRunner:
         try:
             with self.pool.use(model) as detector:
                 detections = detector.detect(frames, vocabulary, shared)
-        except ServiceError as exc:
+        except Exception as exc:  # noqa: BLE001 — one group's failure must not fail the other requests in the batch
+            if not isinstance(exc, ServiceError):
+                log.exception("detection with %s failed", model)
+                exc = ServiceError(f"detection with {model} failed: {type(exc).__name__}")
             for i, job in zip(indices, jobs):
                 results[i] = FrameResult(frame_number=job.frame_number, error=exc.to_dict())
             return

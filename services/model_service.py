@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from typing import Any
 
 import anyio
 import bentoml
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from runners.config import TASKS, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
@@ -28,6 +30,7 @@ from services.schemas import (AugmentRequest, AugmentResponse, DetectRequest, De
                               SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse, UnloadResponse,
                               VideoMeta, split_prompt)
 
+log = logging.getLogger(__name__)
 CONFIG = get_config()  # read at import: an invalid configuration stops `bentoml serve` with the bad key named
 
 # The runner that serves each task; tasks without one answer 503 until their runner exists.
@@ -39,13 +42,19 @@ http = FastAPI(title="video model service")
 
 
 def service_errors(endpoint):
-    """Our errors become their status with the envelope; anything else is a 500 the middleware words."""
+    """Our errors become their status with the envelope; anything else is a 500 the middleware words.
+
+    The request body was validated before the endpoint ran, so a pydantic error raised inside it is our bug (a reply
+    that breaks the contract): BentoML would answer it with 400, which would blame the client."""
     @functools.wraps(endpoint)
     async def wrapper(*args, **kwargs):
         try:
             return await endpoint(*args, **kwargs)
         except ServiceError as exc:
             return error_response(exc)
+        except ValidationError as exc:
+            log.exception("response broke the API contract")
+            raise RuntimeError(f"response validation failed: {exc.error_count()} errors") from None
     return wrapper
 
 

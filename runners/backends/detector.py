@@ -15,6 +15,9 @@ import numpy as np
 import supervision as sv
 
 
+MIN_BOX_PIXELS = 1.0
+
+
 @dataclass(frozen=True)
 class DetectSettings:
     confidence_threshold: float = 0.5
@@ -53,7 +56,7 @@ def finalize(detections: sv.Detections, vocabulary: Sequence[str], settings: Det
         label = vocabulary[int(class_id)]
         if (allowed is not None and label not in allowed) or score < settings.threshold(label):
             continue
-        if x1 - x0 <= 0 or y1 - y0 <= 0:  # fully outside the frame after clipping
+        if x1 - x0 < MIN_BOX_PIXELS or y1 - y0 < MIN_BOX_PIXELS:  # degenerate, or outside the frame once clipped
             continue
         objects.append({
             "bbox": {"x": round(float(x0), 2), "y": round(float(y0), 2),

@@ -85,6 +85,9 @@ class Florence2Detector:
         self.processor = from_pretrained(AutoProcessor.from_pretrained, model_id, name)
         self.model = from_pretrained(Florence2ForConditionalGeneration.from_pretrained, model_id, name)
         self.model = self.model.to(device).eval()
+        # never generate past the decoder's position table (1024 for the released checkpoints)
+        positions = getattr(self.model.config.text_config, "max_position_embeddings", max_new_tokens + 2)
+        self.max_new_tokens = min(max_new_tokens, positions - 2)
         tokenizer = self.processor.tokenizer
         self.loc_ids = {tokenizer.convert_tokens_to_ids(f"<loc_{i}>"): i for i in range(LOCATION_BINS)}
         self.default_vocabulary = coco_names()

@@ -51,3 +51,15 @@ def test_errors_survive_the_runner_boundary_with_their_class():
         rebuilt = ServiceError.from_dict(json.loads(json.dumps(error.to_dict())))
         assert type(rebuilt) is type(error) and rebuilt.status == error.status
         assert rebuilt.message == error.message and rebuilt.details == error.details
+
+
+def test_degenerate_boxes_are_dropped_not_reported():
+    import numpy as np
+    import supervision as sv
+
+    from runners.backends.detector import DetectSettings, finalize
+
+    found = sv.Detections(xyxy=np.array([[10, 10, 10.004, 50], [5, 5, 30, 30], [700, 10, 800, 20]], dtype=float),
+                          confidence=np.array([0.9, 0.8, 0.9]), class_id=np.array([0, 0, 0]))
+    objects = finalize(found, ["a"], DetectSettings(confidence_threshold=0.1), width=640, height=480)
+    assert [o["bbox"] for o in objects] == [{"x": 5.0, "y": 5.0, "width": 25.0, "height": 25.0}]

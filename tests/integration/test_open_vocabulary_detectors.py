@@ -1,0 +1,54 @@
+"""The transformers detectors through the real service: schema-valid boxes inside the frame, the requested
+vocabulary, and separate answers for concurrent requests to different models and vocabularies."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from services.schemas import DetectResponse
+
+pytestmark = pytest.mark.integration
+
+MODELS = ["owlv2", "grounding-dino-1-5", "florence-2"]
+
+
+def detect(url, video, **fields) -> httpx.Response:
+    with httpx.Client(base_url=url, timeout=600) as client:
+        return client.post("/api/detect", json={"video_path": str(video), "confidence_threshold": 0.0,
+                                                "max_detections": 5, **fields})
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_each_detector_answers_with_boxes_inside_the_frame(service, demo_video, model):
+    for vocabulary in ({"classes": ["circle", "red square"]}, {"text_prompt": "a triangle."}, {"auto_detect": True}):
+        response = detect(service["url"], demo_video, frame_numbers=[0, 125, 249], model=model, **vocabulary)
+        assert response.status_code == 200, response.text
+        body = DetectResponse.model_validate(response.json())
+        assert body.model_used == model and [f.frame_number for f in body.detections] == [0, 125, 249]
+        labels = vocabulary.get("classes") or (["a triangle"] if "text_prompt" in vocabulary else None)
+        for frame in body.detections:
+            assert frame.detection_count == len(frame.objects) <= 5
+            for obj in frame.objects:
+                b = obj.bbox
+                assert b.x >= 0 and b.y >= 0 and b.x + b.width <= 640.01 and b.y + b.height <= 384.01
+                if labels:
+                    assert obj.label == labels[obj.class_id]
+                else:
+                    assert 0 <= obj.class_id < 80
+
+
+def test_concurrent_requests_for_different_models_and_vocabularies_stay_separate(service, demo_video):
+    requests = [("owlv2", ["circle"]), ("grounding-dino-1-5", ["square", "triangle"]), ("owlv2", ["dog", "cat"]),
+                ("yolo11n", ["triangle"])] * 2
+    with ThreadPoolExecutor(len(requests)) as executor:
+        responses = list(executor.map(
+            lambda r: detect(service["url"], demo_video, frame_numbers=[10, 20], model=r[0], classes=r[1]),
+            requests))
+    for (model, classes), response in zip(requests, responses):
+        assert response.status_code == 200, response.text
+        assert response.json()["model_used"] == model
+        for frame in response.json()["detections"]:
+            assert all(o["label"] in classes for o in frame["objects"]), (model, classes, frame)
