@@ -72,6 +72,17 @@ class ModelService:
         self.config: ServiceConfig = get_config()
         self.media = MediaPolicy(self.config.media_roots, self.config.media.extensions)
         self.videos = VideoCache()
+        self.detector_models: dict[str, Any] = {}  # name -> ModelInfo of detectors this service has warmed
+
+    async def warm_detector(self, name: str):
+        """Load the model before its frames are batched, so a load never runs against the batcher's deadline. Its
+        info (vocabulary) never changes, so the round trip is made once per model, and again after an unload."""
+        info = self.detector_models.get(name)
+        if info is None:
+            info = await self.detector.to_async.load_model(name)
+            raise_if_error(info.error)
+            self.detector_models[name] = info
+        return info
 
     # -- helpers -----------------------------------------------------------------------------------------------------
     def runners(self) -> dict[str, Any]:
@@ -170,6 +181,7 @@ class ModelService:
         task = self.task_of(request.model_id)
         if RUNNER_OF_TASK.get(task) not in self.runners():
             return UnloadResponse(model_id=request.model_id, status="not_loaded", memory_freed_bytes=0)
+        self.detector_models.pop(request.model_id, None)
         result = await self.runner_for(task).to_async.unload_model(request.model_id)
         raise_if_error(result.error)
         return UnloadResponse(model_id=request.model_id, status=result.status,
@@ -183,8 +195,7 @@ class ModelService:
         name = self.model_name("object_detection", request.model)
         path, info = await self.probe(request.video_path, request.video_id)
         info.check_frames(request.frame_numbers)
-        model = await self.detector.to_async.load_model(name)  # warm before batching: loads stay off the deadline
-        raise_if_error(model.error)
+        model = await self.warm_detector(name)
         vocabulary, labels = effective_vocabulary(request, name, model.open_vocabulary, model.vocabulary)
 
         jobs = [FrameJob(video_path=path, frame_number=n, model=name, vocabulary=vocabulary, labels=labels,
