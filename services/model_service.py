@@ -74,16 +74,6 @@ class ModelService:
         self.videos = VideoCache()
         self.detector_models: dict[str, Any] = {}  # name -> ModelInfo of detectors this service has warmed
 
-    async def warm_detector(self, name: str):
-        """Load the model before its frames are batched, so a load never runs against the batcher's deadline. Its
-        info (vocabulary) never changes, so the round trip is made once per model, and again after an unload."""
-        info = self.detector_models.get(name)
-        if info is None:
-            info = await self.detector.to_async.load_model(name)
-            raise_if_error(info.error)
-            self.detector_models[name] = info
-        return info
-
     # -- helpers -----------------------------------------------------------------------------------------------------
     def runners(self) -> dict[str, Any]:
         return {"detection": self.detector}
@@ -111,6 +101,16 @@ class ModelService:
             raise TaskUnavailable(f"{TASK_TITLES[task]} is not available yet in this version of the service: "
                                   f"no runner serves it", task=task)
         return runner
+
+    async def warm_detector(self, name: str):
+        """Load the model before its frames are batched, so a load never runs against the batcher's deadline. Its
+        info (vocabulary) never changes, so the round trip is made once per model, and again after an unload."""
+        info = self.detector_models.get(name)
+        if info is None:
+            info = await self.detector.to_async.load_model(name)
+            raise_if_error(info.error)
+            self.detector_models[name] = info
+        return info
 
     async def probe(self, video_path: str | None, video_id: str | None) -> tuple[str, VideoInfo]:
         path = self.media.resolve(video_path, video_id)

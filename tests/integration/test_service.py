@@ -218,3 +218,34 @@ def test_health_answers_while_inference_runs(client, service, demo_video):
             break
     worker.join(600)
     assert seen_in_use, "the detect finished before /health saw the model in use"
+
+
+def test_a_model_with_missing_weights_is_a_503_and_the_others_keep_serving(demo_config, demo_video, tmp_path):
+    import yaml
+
+    config = yaml.safe_load(demo_config.read_text())
+    options = config["models"]["object_detection"]["options"]
+    options["owlv2"]["model_id"] = str(tmp_path / "not-downloaded")  # a local folder that does not exist
+    options["yolo-world-v2"]["model_id"] = "yolov8x-worldv2.pt"  # a weight name that was never fetched
+    for option in options.values():  # the copied config lives elsewhere: make the demo's relative paths absolute
+        if option["model_id"].startswith("./"):
+            option["model_id"] = str(demo_config.parent / option["model_id"])
+        if option.get("text_encoder", "").startswith("./"):
+            option["text_encoder"] = str(demo_config.parent / option["text_encoder"])
+    config["media"]["roots"] = [str(demo_video.parent)]
+    config["inference"]["weights_dir"] = str(tmp_path / "weights")
+    path = tmp_path / "models.yaml"
+    path.write_text(yaml.safe_dump(config))
+    process, url, _ = start_service(path, tmp_path / "serve.log")
+    try:
+        with httpx.Client(base_url=url, timeout=600) as client:
+            missing = assert_envelope(detect(client, demo_video, frame_numbers=[0], model="yolo-world-v2"), 503,
+                                      "scripts/fetch_models.py yolo-world-v2")
+            assert missing["details"]["model"] == "yolo-world-v2"
+            assert_envelope(detect(client, demo_video, frame_numbers=[0], model="owlv2"), 503, "owlv2")
+            assert_envelope(client.post("/models/load", json={"model_id": "owlv2"}), 503)
+            working = detect(client, demo_video, frame_numbers=[0], model="yolo11n")
+            assert working.status_code == 200 and working.json()["total_detections"] > 0
+            assert client.get("/health").json()["status"] == "healthy"
+    finally:
+        stop_service(process)
