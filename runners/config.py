@@ -54,6 +54,7 @@ class ModelOption(_Strict):
     description: str = ""
     serves_as: str | None = Field(default=None, description="why an open checkpoint serves this name")
     text_encoder: str | None = Field(default=None, description="CLIP text encoder for open-vocabulary YOLO")
+    max_new_tokens: int | None = Field(default=None, ge=1, description="generation cap for generative models")
 
     @property
     def estimated_vram_gb(self) -> float:

@@ -70,7 +70,8 @@ def load_detector(name: str, option: ModelOption, config: ServiceConfig, device:
     }
     if option.family in transformers_backends:
         module, cls = transformers_backends[option.family]
-        return getattr(importlib.import_module(module), cls)(name, model_id, device)
+        extra = {"max_new_tokens": option.max_new_tokens} if option.max_new_tokens else {}
+        return getattr(importlib.import_module(module), cls)(name, model_id, device, **extra)
     raise ModelUnavailable(
         f"{name} ({option.family}) has no detection backend in this version of the service", model=name
     )

@@ -82,7 +82,8 @@ def _train_clip_tokenizer(vocab_size: int = 300):
     return tok
 
 
-def build_owlv2(out_dir: str, image_size: int = 64, patch_size: int = 16) -> str:
+def build_owlv2(out_dir: str, image_size: int = 64, patch_size: int = 16, real_size: bool = False) -> str:
+    """real_size: the released base architecture (ViT-B/16 image tower, 12-layer text tower) at `image_size`."""
     from transformers import (
         Owlv2Config,
         Owlv2ForObjectDetection,
@@ -112,7 +113,12 @@ def build_owlv2(out_dir: str, image_size: int = 64, patch_size: int = 16) -> str
         image_size=image_size,
         patch_size=patch_size,
     )
-    cfg = Owlv2Config(text_config=text_cfg, vision_config=vision_cfg, projection_dim=32)
+    if real_size:
+        text_cfg = {k: text_cfg[k] for k in ("vocab_size", "max_position_embeddings", "pad_token_id", "bos_token_id",
+                                              "eos_token_id")}
+        cfg = Owlv2Config(text_config=text_cfg, vision_config={"image_size": image_size, "patch_size": patch_size})
+    else:
+        cfg = Owlv2Config(text_config=text_cfg, vision_config=vision_cfg, projection_dim=32)
     model = Owlv2ForObjectDetection(cfg).eval()
     image_processor = Owlv2ImageProcessor(size={"height": image_size, "width": image_size})
     processor = Owlv2Processor(image_processor=image_processor, tokenizer=tok)
@@ -153,7 +159,8 @@ def _train_bert_vocab(target_size: int = 1100) -> dict[str, int]:
     return {t: i for i, t in id2tok.items()}
 
 
-def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: int = 96) -> str:
+def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: int = 96, real_size: bool = False) -> str:
+    """real_size: the released Grounding DINO tiny architecture (Swin-T backbone, BERT-base text encoder)."""
     from transformers import (
         BertTokenizer,
         GroundingDinoConfig,
@@ -206,6 +213,8 @@ def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: in
         max_text_len=256,
         fusion_droppath=0.0,
     )
+    if real_size:
+        cfg = GroundingDinoConfig(text_config=BertConfig(vocab_size=len(vocab)))
     model = GroundingDinoForObjectDetection(cfg).eval()
     image_processor = GroundingDinoImageProcessor(size={"shortest_edge": shortest_edge, "longest_edge": longest_edge})
     processor = GroundingDinoProcessor(image_processor=image_processor, tokenizer=tok)
@@ -275,7 +284,8 @@ def _train_bart_tokenizer(vocab_size: int = 400):
     return tok
 
 
-def build_florence2(out_dir: str, image_size: int = 64) -> str:
+def build_florence2(out_dir: str, image_size: int = 64, real_size: bool = False) -> str:
+    """real_size: the released Florence-2 architecture (DaViT image tower, BART text model) at `image_size`."""
     from transformers import (
         BartConfig,
         CLIPImageProcessor,
@@ -326,6 +336,13 @@ def build_florence2(out_dir: str, image_size: int = 64) -> str:
         decoder_start_token_id=tok.eos_token_id,
         forced_eos_token_id=tok.eos_token_id,
     )
+    if real_size:  # the default configs are the released architecture; only the vocabulary is ours
+        released = Florence2Config()
+        vision, released_text = released.vision_config, released.text_config
+        text = BartConfig(**{**released_text.to_dict(), **{k: getattr(text, k) for k in (
+            "vocab_size", "pad_token_id", "bos_token_id", "eos_token_id", "decoder_start_token_id",
+            "forced_eos_token_id")}})
+        image_seq_length = (image_size // 32) ** 2 + 1  # four stages, total stride 4*2*2*2
     cfg = Florence2Config(vision_config=vision, text_config=text, image_token_id=tok.image_token_id)
     model = Florence2ForConditionalGeneration(cfg).eval()
     image_processor = CLIPImageProcessor(

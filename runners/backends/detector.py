@@ -44,6 +44,10 @@ class Detector(Protocol):
     def close(self) -> None: ...
 
 
+def sigmoid(logits) -> np.ndarray:
+    return 1 / (1 + np.exp(-np.clip(np.asarray(logits, dtype=np.float64), -60, 60)))
+
+
 def finalize(detections: sv.Detections, vocabulary: Sequence[str], settings: DetectSettings, *, width: int,
              height: int, labels: Sequence[str] | None = None) -> list[dict]:
     """Response objects for one frame: pixel boxes (x, y, width, height) clipped to the frame, best first."""

@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 import supervision as sv
 
-from runners.backends.detector import DetectSettings
+from runners.backends.detector import DetectSettings, sigmoid
 from runners.backends.hf import from_pretrained
 
 SEPARATOR_TOKEN_IDS = (101, 102, 1012, 1029)  # BERT's [CLS], [SEP], '.', '?' — the ids the model itself hard-codes
@@ -43,7 +43,7 @@ def grounding_detections(logits, pred_boxes, spans: list[list[int]], height: int
                          text_threshold: float) -> sv.Detections:
     """One frame's raw outputs -> detections. logits: (queries, text_len); pred_boxes: (queries, 4) normalized
     (cx, cy, w, h) of the frame itself (the pixel mask keeps padding out)."""
-    probs = 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
+    probs = sigmoid(logits)
     if not spans:
         return sv.Detections.empty()
     phrase_scores = np.stack([probs[:, span].max(axis=1) for span in spans], axis=1)

@@ -14,14 +14,14 @@ from typing import Sequence
 import numpy as np
 import supervision as sv
 
-from runners.backends.detector import DetectSettings
+from runners.backends.detector import DetectSettings, sigmoid
 from runners.backends.hf import from_pretrained
 
 
 def owlv2_detections(logits, pred_boxes, height: int, width: int, threshold: float) -> sv.Detections:
     """One frame's raw outputs -> detections in frame pixels. logits: (patches, queries); pred_boxes: (patches, 4)
     normalized (cx, cy, w, h) of the padded square. Each patch keeps its best-scoring query."""
-    scores = 1 / (1 + np.exp(-np.asarray(logits, dtype=np.float64)))
+    scores = sigmoid(logits)
     class_id = scores.argmax(axis=1)
     confidence = scores.max(axis=1)
     keep = confidence >= threshold
