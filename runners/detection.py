@@ -14,6 +14,7 @@ from __future__ import annotations
 import collections
 import importlib
 import logging
+import threading
 from typing import Any
 
 import anyio
@@ -91,19 +92,24 @@ class DetectionRunner:
         self.task = self.config.task(TASK)
         self._device: str | None = None
         self._pool: ModelPool | None = None
+        self._pool_lock = threading.Lock()
         self.videos = VideoCache()
         self.batch_sizes: collections.Counter[int] = collections.Counter()
 
     @property
     def pool(self) -> ModelPool:
-        """Created on first use: picking the device imports torch, which start-up must not wait for."""
+        """Created on first use (picking the device imports torch, which start-up must not wait for), once: concurrent
+        first requests must share one pool, or each would load its own copy of the model."""
         if self._pool is None:
-            self._device = pick_device(self.config.inference.device)
-            self._pool = ModelPool(
-                self._load, device=self._device, unloader=lambda detector: detector.close(),
-                estimate_bytes=self._estimate_bytes,
-                budget_bytes=memory_budget(self.config, SETTINGS, self._device),
-            )
+            with self._pool_lock:
+                if self._pool is None:
+                    device = pick_device(self.config.inference.device)
+                    self._pool = ModelPool(
+                        self._load, device=device, unloader=lambda detector: detector.close(),
+                        estimate_bytes=self._estimate_bytes,
+                        budget_bytes=memory_budget(self.config, SETTINGS, device),
+                    )
+                    self._device = device
         return self._pool
 
     def _option(self, name: str) -> ModelOption | None:

@@ -7,7 +7,8 @@ writes
     demo/weights/yolov8s-worldv2.pt       YOLO-World v2 (s) architecture, random weights (served as yolo-world-v2)
     demo/weights/clip-text-tiny/          a tiny CLIP text encoder + a tokenizer trained here (YOLO-World's vocabulary)
     demo/weights/<family>-tiny/           tiny random OWLv2, Grounding DINO, Florence-2 (served under their names)
-    demo/media/shapes.mp4 (+ .json)       a synthetic video with known object positions
+    demo/media/shapes.mp4 (+ .json)       a synthetic video with known object positions (640x384)
+    demo/media/portrait.mp4 (+ .json)     a short portrait one (240x320), so batches can mix frame sizes
     demo/models.yaml                      the service configuration that points at all of the above
     demo/metrics.json                     the trained detector's held-out mAP50
 
@@ -44,6 +45,9 @@ RECIPE = {
     "clip_text": {"hidden": 64, "layers": 2, "heads": 2, "projection_dim": 512, "vocab": 600},
     "video": {"width": 640, "height": 384, "frames": 250, "fps": 25, "count": 4, "size_range": [80, 144],
               "speed": 3.0, "seed": 7},
+    # a second, portrait video so that batches mix frame sizes
+    "portrait": {"width": 240, "height": 320, "frames": 30, "fps": 30, "count": 2, "size_range": [40, 72],
+                 "speed": 2.0, "seed": 11},
 }
 
 
@@ -146,10 +150,10 @@ def build(out: Path, force: bool = False) -> Path:
         return out / "models.yaml"
     (out / "weights").mkdir(parents=True, exist_ok=True)
     work = out / "work"
-    video = RECIPE["video"]
-    synthetic.write_video(out / "media" / "shapes.mp4", width=video["width"], height=video["height"],
-                          frames=video["frames"], fps=video["fps"], seed=video["seed"], count=video["count"],
-                          size_range=tuple(video["size_range"]), speed=video["speed"])
+    for name, video in (("shapes", RECIPE["video"]), ("portrait", RECIPE["portrait"])):
+        synthetic.write_video(out / "media" / f"{name}.mp4", width=video["width"], height=video["height"],
+                              frames=video["frames"], fps=video["fps"], seed=video["seed"], count=video["count"],
+                              size_range=tuple(video["size_range"]), speed=video["speed"])
     build_clip_text(out / "weights" / "clip-text-tiny")
     build_world(out / "weights" / "yolov8s-worldv2.pt")
     for family in RECIPE["transformers_detectors"]:

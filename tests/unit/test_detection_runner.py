@@ -74,3 +74,22 @@ def test_unload_frees_and_reports(runner):
     assert result.status == "unloaded" and result.memory_freed_bytes >= 0
     assert runner._unload_model("yolo11n").status == "not_loaded"
     assert "yolo11n" not in asyncio.run(runner.status()).loaded_models
+
+
+def test_concurrent_first_loads_of_a_fresh_runner_load_once(demo_config, monkeypatch):
+    """Sixteen requests arriving at a runner that has loaded nothing yet: one pool, one load, sixteen answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("MODEL_CONFIG", str(demo_config))
+    get_config.cache_clear()
+    from runners.detection import DetectionRunner
+
+    fresh = DetectionRunner()
+    try:
+        with ThreadPoolExecutor(16) as executor:
+            infos = list(executor.map(lambda _: fresh._load_model("owlv2"), range(16)))
+        assert all(info.error is None for info in infos), [i.error for i in infos if i.error]
+        assert fresh.pool.loads == 1
+    finally:
+        fresh.shutdown()
+        get_config.cache_clear()
