@@ -88,6 +88,7 @@ def main() -> None:
     import yaml
 
     chunk = yaml.safe_load(args.config.read_text())["inference"]["runners"]["detection"]["max_batch_size"]
+    # the service sends a request's frames in one call; the runner runs them in batches of max_batch_size
     frames = list(range(0, 250, max(1, 250 // args.frames)))[: args.frames]
     video = args.video.resolve()
 

@@ -1,12 +1,12 @@
 """DetectionRunner: object detection on video frames, batched across requests.
 
-`detect_frames` is BentoML-batchable: its one argument is a list of frame jobs (a video path, a frame number and the
-detection settings) that BentoML's adaptive batcher merges from concurrent requests. The runner decodes the frames
-itself — one batch decode per video, never a 2.7 MB frame over the wire — groups the jobs by (model, vocabulary,
-NMS threshold) and runs each group as one forward pass.
+`detect_frames` takes a list of frame jobs (a video path, a frame number and the detection settings); jobs of
+concurrent requests are merged into batches by a continuous batcher (runners/batching.py says why not BentoML's
+adaptive batcher). The runner decodes the frames itself — one batch decode per video, never a 2.7 MB frame over the
+wire — groups the jobs by (model, vocabulary, NMS threshold) and runs each group as one forward pass.
 
-Models load through the pool: the public service calls `load_model` before dispatching a batch, so a load never
-runs inside the batcher's latency deadline.
+Models load through the pool: the public service calls `load_model` before sending frames, so batches rarely wait
+for a load.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import anyio
 import bentoml
 from pydantic import BaseModel, Field
 
+from runners.batching import ContinuousBatcher
 from runners.config import ModelOption, ServiceConfig, get_config
 from runners.device import GB, pick_device
 from runners.errors import ModelUnavailable, ServiceError
@@ -93,6 +94,7 @@ class DetectionRunner:
         self._device: str | None = None
         self._pool: ModelPool | None = None
         self._pool_lock = threading.Lock()
+        self._batcher: ContinuousBatcher | None = None
         self.videos = VideoCache()
         self.batch_sizes: collections.Counter[int] = collections.Counter()
 
@@ -166,8 +168,15 @@ class DetectionRunner:
         return status
 
     # -- inference --------------------------------------------------------------------------------------------------
-    @bentoml.api(batchable=True, max_batch_size=SETTINGS.max_batch_size, max_latency_ms=SETTINGS.max_latency_ms)
-    def detect_frames(self, jobs: list[FrameJob]) -> list[FrameResult]:
+    @bentoml.api
+    async def detect_frames(self, jobs: list[FrameJob]) -> list[FrameResult]:
+        """Frame jobs of one request; merged with other requests' jobs into batches (see runners/batching.py)."""
+        if self._batcher is None:
+            self._batcher = ContinuousBatcher(self.run_batch, SETTINGS.max_batch_size)
+        return await self._batcher.submit(jobs)
+
+    def run_batch(self, jobs: list[FrameJob]) -> list[FrameResult]:
+        """One batch: decode per video, then one forward pass per (model, vocabulary, NMS threshold) group."""
         self.batch_sizes[len(jobs)] += 1
         log.info("detection batch of %d frame jobs", len(jobs))
         results: list[FrameResult | None] = [None] * len(jobs)

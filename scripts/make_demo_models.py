@@ -55,7 +55,7 @@ def recipe_hash(part: dict | None = None) -> str:
     if part is not None:
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:16]
     source = (Path(synthetic.__file__).read_bytes() + Path(tiny_models.__file__).read_bytes()
-              + json.dumps(RECIPE, sort_keys=True).encode())
+              + DEFAULT_CONFIG.read_bytes() + json.dumps(RECIPE, sort_keys=True).encode())
     return hashlib.sha256(source).hexdigest()[:16]
 
 

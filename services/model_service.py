@@ -202,7 +202,7 @@ class ModelService:
                          confidence_threshold=request.confidence_threshold, nms_threshold=request.nms_threshold,
                          class_thresholds=request.class_thresholds or {}, max_detections=request.max_detections)
                 for n in request.frame_numbers]
-        chunk = min(request.batch_size or self.detection_chunk, self.detection_chunk)
+        chunk = request.batch_size or len(jobs)  # the runner merges and splits jobs into batches itself
         replies = await asyncio.gather(*(self.detector.to_async.detect_frames(jobs[i:i + chunk])
                                          for i in range(0, len(jobs), chunk)))
         results = [r for reply in replies for r in reply]
@@ -216,10 +216,6 @@ class ModelService:
             model_used=name, inference_time_ms=round((time.perf_counter() - started) * 1000),
             video=VideoMeta(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count),
         )
-
-    @property
-    def detection_chunk(self) -> int:
-        return self.config.inference.runner("detection").max_batch_size
 
     @bentoml.api(route="/api/track")
     @service_errors

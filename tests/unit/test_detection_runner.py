@@ -53,7 +53,7 @@ def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
         job(demo_video, 999),  # outside the video: only this job fails
         job(demo_video, 10, model="yolo-world-v2", vocabulary=["cat"], confidence_threshold=0.0, max_detections=2),
     ]
-    results = runner.detect_frames(jobs)
+    results = runner.run_batch(jobs)
     assert [r.frame_number for r in results] == [120, 10, 120, 999, 10]
     full, world_a, squares, bad, world_b = results
     truth = [t for t in demo_truth["frames"][120]["objects"] if t["visible"] >= 0.8]
