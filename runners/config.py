@@ -79,6 +79,8 @@ class TaskConfig(_Strict):
 class RunnerConfig(_Strict):
     gpu: float = Field(default=0.33, ge=0, description="GPU share: equal fractions on one GPU, whole GPUs on many")
     max_batch_size: int = Field(default=16, ge=1)
+    batch_gather_ms: float = Field(default=0.0, ge=0, le=1000,
+                                   description="pause before a batch that is not full (fast models under load)")
     workers: int = Field(default=1, ge=1)
     threads: int = Field(default=2, ge=1, description="batches and loads that may run at once in a worker")
 

@@ -172,7 +172,7 @@ class DetectionRunner:
     async def detect_frames(self, jobs: list[FrameJob]) -> list[FrameResult]:
         """Frame jobs of one request; merged with other requests' jobs into batches (see runners/batching.py)."""
         if self._batcher is None:
-            self._batcher = ContinuousBatcher(self.run_batch, SETTINGS.max_batch_size)
+            self._batcher = ContinuousBatcher(self.run_batch, SETTINGS.max_batch_size, SETTINGS.batch_gather_ms)
         return await self._batcher.submit(jobs)
 
     def run_batch(self, jobs: list[FrameJob]) -> list[FrameResult]:
