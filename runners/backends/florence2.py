@@ -10,14 +10,13 @@ label is not in it are dropped, because `class_id` must index the vocabulary.
 
 from __future__ import annotations
 
-import threading
 from typing import Sequence
 
 import numpy as np
 import supervision as sv
 
 from runners.backends.detector import DetectSettings
-from runners.backends.hf import from_pretrained
+from runners.backends.hf import TransformersDetector
 
 OD, GROUNDING = "<OD>", "<CAPTION_TO_PHRASE_GROUNDING>"
 LOCATION_BINS = 1000
@@ -71,27 +70,16 @@ def florence_detections(parsed: dict, scored_boxes: list[tuple[list[int], float]
     return sv.Detections(xyxy=np.array(xyxy), confidence=np.array(confidence), class_id=np.array(class_id))
 
 
-class Florence2Detector:
-    open_vocabulary = True
+class Florence2Detector(TransformersDetector):
+    model_class = "Florence2ForConditionalGeneration"
 
     def __init__(self, name: str, model_id: str, device: str, max_new_tokens: int = 1024) -> None:
-        import torch
-        from transformers import AutoProcessor, Florence2ForConditionalGeneration
-
-        from runners.backends.yolo_world import coco_names
-
-        self._torch = torch
-        self.name, self.device, self.max_new_tokens = name, device, max_new_tokens
-        self.processor = from_pretrained(AutoProcessor.from_pretrained, model_id, name)
-        self.model = from_pretrained(Florence2ForConditionalGeneration.from_pretrained, model_id, name)
-        self.model = self.model.to(device).eval()
+        super().__init__(name, model_id, device)
         # never generate past the decoder's position table (1024 for the released checkpoints)
         positions = getattr(self.model.config.text_config, "max_position_embeddings", max_new_tokens + 2)
         self.max_new_tokens = min(max_new_tokens, positions - 2)
         tokenizer = self.processor.tokenizer
         self.loc_ids = {tokenizer.convert_tokens_to_ids(f"<loc_{i}>"): i for i in range(LOCATION_BINS)}
-        self.default_vocabulary = coco_names()
-        self._lock = threading.Lock()
 
     def detect(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str],
                settings: DetectSettings) -> list[sv.Detections]:
@@ -119,6 +107,3 @@ class Florence2Detector:
             keep = found.confidence >= settings.lowest_threshold if len(found) else np.zeros(0, dtype=bool)
             results.append(found[keep].with_nms(threshold=settings.nms_threshold, class_agnostic=False))
         return results
-
-    def close(self) -> None:
-        self.model = None

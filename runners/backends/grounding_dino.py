@@ -9,14 +9,13 @@ is lower). The text encoder reads at most 256 tokens, so large vocabularies are 
 
 from __future__ import annotations
 
-import threading
 from typing import Sequence
 
 import numpy as np
 import supervision as sv
 
 from runners.backends.detector import DetectSettings, sigmoid
-from runners.backends.hf import from_pretrained
+from runners.backends.hf import TransformersDetector
 
 SEPARATOR_TOKEN_IDS = (101, 102, 1012, 1029)  # BERT's [CLS], [SEP], '.', '?' — the ids the model itself hard-codes
 TEXT_THRESHOLD = 0.25
@@ -55,23 +54,12 @@ def grounding_detections(logits, pred_boxes, spans: list[list[int]], height: int
     return sv.Detections(xyxy=xyxy.reshape(-1, 4), confidence=box_scores[keep], class_id=class_id[keep])
 
 
-class GroundingDinoDetector:
-    open_vocabulary = True
+class GroundingDinoDetector(TransformersDetector):
+    model_class = "AutoModelForZeroShotObjectDetection"
 
     def __init__(self, name: str, model_id: str, device: str) -> None:
-        import torch
-        from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
-
-        from runners.backends.yolo_world import coco_names
-
-        self._torch = torch
-        self.name, self.device = name, device
-        self.processor = from_pretrained(AutoProcessor.from_pretrained, model_id, name)
-        self.model = from_pretrained(AutoModelForZeroShotObjectDetection.from_pretrained, model_id, name)
-        self.model = self.model.to(device).eval()
+        super().__init__(name, model_id, device)
         self.max_text_len = int(getattr(self.model.config, "max_text_len", 256))
-        self.default_vocabulary = coco_names()
-        self._lock = threading.Lock()
 
     def chunks(self, vocabulary: Sequence[str]) -> list[tuple[int, list[str]]]:
         """(offset, phrases) groups whose prompt fits the text encoder."""
@@ -106,6 +94,3 @@ class GroundingDinoDetector:
                 per_frame[i].append(found)
         return [sv.Detections.merge(parts).with_nms(threshold=settings.nms_threshold, class_agnostic=False)
                 for parts in per_frame]
-
-    def close(self) -> None:
-        self.model = None

@@ -8,14 +8,13 @@ that put the original service's boxes in the wrong place on every non-square fra
 
 from __future__ import annotations
 
-import threading
 from typing import Sequence
 
 import numpy as np
 import supervision as sv
 
 from runners.backends.detector import DetectSettings, sigmoid
-from runners.backends.hf import from_pretrained
+from runners.backends.hf import TransformersDetector
 
 
 def owlv2_detections(logits, pred_boxes, height: int, width: int, threshold: float) -> sv.Detections:
@@ -31,21 +30,8 @@ def owlv2_detections(logits, pred_boxes, height: int, width: int, threshold: flo
     return sv.Detections(xyxy=xyxy.reshape(-1, 4), confidence=confidence[keep], class_id=class_id[keep])
 
 
-class Owlv2Detector:
-    open_vocabulary = True
-
-    def __init__(self, name: str, model_id: str, device: str) -> None:
-        import torch
-        from transformers import AutoProcessor, Owlv2ForObjectDetection
-
-        from runners.backends.yolo_world import coco_names
-
-        self._torch = torch
-        self.name, self.device = name, device
-        self.processor = from_pretrained(AutoProcessor.from_pretrained, model_id, name)
-        self.model = from_pretrained(Owlv2ForObjectDetection.from_pretrained, model_id, name).to(device).eval()
-        self.default_vocabulary = coco_names()
-        self._lock = threading.Lock()
+class Owlv2Detector(TransformersDetector):
+    model_class = "Owlv2ForObjectDetection"
 
     def detect(self, frames: Sequence[np.ndarray], vocabulary: Sequence[str],
                settings: DetectSettings) -> list[sv.Detections]:
@@ -59,6 +45,3 @@ class Owlv2Detector:
             .with_nms(threshold=settings.nms_threshold, class_agnostic=False)
             for i, frame in enumerate(frames)
         ]
-
-    def close(self) -> None:
-        self.model = None
