@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,41 +88,45 @@ def service_fps(url: str, name: str, video: Path, frames: list[int], clients: in
     return len(frames) / (time.perf_counter() - started)
 
 
+def measure(config: Path, name: str, video: Path, frames: list[int], workdir: Path) -> str:
+    """One model's table row: the service (fresh server) first, then the raw loop in this process."""
+    process, url, _ = start_service(config, workdir / "serve.log")
+    try:
+        service_fps(url, name, video, frames, clients=8)  # load the model; the first batches
+        one = service_fps(url, name, video, frames, clients=1)
+        eight = service_fps(url, name, video, frames, clients=8)
+        sizes = httpx.get(f"{url}/health", timeout=30).json()["runners"]["detection"]["batch_sizes"]
+    finally:
+        stop_service(process)
+    formed = int(max(sizes.items(), key=lambda kv: kv[1])[0])  # the batch size the runner formed most often
+    raw_one = raw_fps(config, name, video, frames, 1)
+    raw_formed = raw_fps(config, name, video, frames, formed)
+    return (f"| {name} | {raw_one:.2f} | {one:.2f} | {one / raw_one:.2f} | {formed} | {raw_formed:.2f} | "
+            f"{eight:.2f} | {eight / raw_formed:.2f} | {sizes} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--demo-config", type=Path, default=Path("demo/models.yaml"))
     parser.add_argument("--frames", type=int, default=8)
     parser.add_argument("--models", nargs="+", default=list(ARCHITECTURES))
+    parser.add_argument("--row-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     workdir = Path(os.environ.get("BENCH_MODELS_DIR", Path(tempfile.gettempdir()) / "bench-detectors"))
     workdir.mkdir(parents=True, exist_ok=True)
-    config = build_config(workdir, args.demo_config.resolve(), args.models)
+    config = build_config(workdir, args.demo_config.resolve(), list(ARCHITECTURES))
     video = (args.demo_config.parent / "media" / "shapes.mp4").resolve()
     frames = list(range(0, 250, 250 // args.frames))[: args.frames]
-
-    rows = []
-    for name in args.models:
-        process, url, _ = start_service(config, workdir / "serve.log")
-        try:
-            service_fps(url, name, video, frames, clients=8)  # load, and let the batcher calibrate
-            one = service_fps(url, name, video, frames, clients=1)
-            eight = service_fps(url, name, video, frames, clients=8)
-            sizes = httpx.get(f"{url}/health", timeout=30).json()["runners"]["detection"]["batch_sizes"]
-        finally:
-            stop_service(process)
-        formed = max(sizes.items(), key=lambda kv: kv[1])[0]  # the batch size the runner formed most often
-        raw_one = raw_fps(config, name, video, frames, 1)
-        raw_formed = raw_fps(config, name, video, frames, int(formed))
-        rows.append((name, raw_one, one, int(formed), raw_formed, eight, sizes))
-
-    print(f"{len(frames)} frames of 640x384, {os.cpu_count()} CPUs, vocabulary {VOCABULARY}")
-    print("| model | raw bs1 | service 1 client | ratio | batch formed | raw at that batch | service 8 clients | ratio |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, raw_one, one, formed, raw_formed, eight, sizes in rows:
-        print(f"| {name} | {raw_one:.2f} | {one:.2f} | {one / raw_one:.2f} | {formed} | {raw_formed:.2f} | "
-              f"{eight:.2f} | {eight / raw_formed:.2f} |")
-    for name, *_, sizes in rows:
-        print(f"{name}: batches formed (size: count) {sizes}")
+    if args.row_only:
+        print(measure(config, args.models[0], video, frames, workdir), flush=True)
+        return
+    print(f"{len(frames)} frames of 640x384, {os.cpu_count()} CPUs, vocabulary {VOCABULARY}, frames/s")
+    print("| model | raw bs1 | service 1 client | ratio | batch formed | raw at that batch | service 8 clients | ratio "
+          "| batches (size: count) |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
+    for name in args.models:  # one process per model: nothing left over from one model's run slows the next
+        subprocess.run([sys.executable, __file__, "--demo-config", str(args.demo_config), "--frames",
+                        str(args.frames), "--models", name, "--row-only"], check=True)
 
 
 if __name__ == "__main__":
