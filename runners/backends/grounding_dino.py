@@ -60,9 +60,19 @@ class GroundingDinoDetector(TransformersDetector):
     def __init__(self, name: str, model_id: str, device: str) -> None:
         super().__init__(name, model_id, device)
         self.max_text_len = int(getattr(self.model.config, "max_text_len", 256))
+        self._chunks: dict[tuple[str, ...], list[tuple[int, list[str]]]] = {}
 
     def chunks(self, vocabulary: Sequence[str]) -> list[tuple[int, list[str]]]:
-        """(offset, phrases) groups whose prompt fits the text encoder."""
+        """(offset, phrases) groups whose prompt fits the text encoder; worked out once per vocabulary, not per
+        batch (it tokenizes the growing prompt for every phrase)."""
+        key = tuple(vocabulary)
+        if key not in self._chunks:
+            if len(self._chunks) >= 64:
+                self._chunks.clear()
+            self._chunks[key] = self._split(vocabulary)
+        return self._chunks[key]
+
+    def _split(self, vocabulary: Sequence[str]) -> list[tuple[int, list[str]]]:
         groups, current, offset = [], [], 0
         for index, phrase in enumerate(vocabulary):
             candidate = current + [phrase]

@@ -79,3 +79,14 @@ def test_tiny_models_run_on_frames_of_different_sizes(tiny_detectors, family):
         for frame, found in zip(frames, results):
             assert len(found) == 0 or (found.class_id.max() < len(vocabulary) and found.confidence.min() >= 0)
     assert len(detector.default_vocabulary) == 80
+
+
+def test_grounding_dino_splits_long_vocabularies_to_fit_its_text_window(tiny_detectors):
+    detector = tiny_detectors["grounding-dino"]
+    vocabulary = [f"red object number {i}" for i in range(120)]
+    groups = detector.chunks(vocabulary)
+    assert len(groups) > 1 and [p for _, group in groups for p in group] == vocabulary
+    assert [offset for offset, _ in groups] == [sum(len(g) for _, g in groups[:i]) for i in range(len(groups))]
+    for _, group in groups:
+        assert len(detector.processor.tokenizer(prompt_of(group))["input_ids"]) <= detector.max_text_len
+    assert detector.chunks(vocabulary) is groups  # computed once per vocabulary
