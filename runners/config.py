@@ -55,6 +55,7 @@ class ModelOption(_Strict):
     serves_as: str | None = Field(default=None, description="why an open checkpoint serves this name")
     text_encoder: str | None = Field(default=None, description="CLIP text encoder for open-vocabulary YOLO")
     max_new_tokens: int | None = Field(default=None, ge=1, description="generation cap for generative models")
+    imgsz: int | None = Field(default=None, ge=32, description="inference image size for ultralytics models")
 
     @property
     def estimated_vram_gb(self) -> float:
@@ -70,7 +71,7 @@ class TaskConfig(_Strict):
     options: dict[str, ModelOption] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _selected_is_an_option(self) -> "TaskConfig":
+    def _selected_is_an_option(self) -> TaskConfig:
         if self.selected not in self.options:
             raise ValueError(f"selected model {self.selected!r} is not one of options {sorted(self.options)}")
         return self

@@ -42,6 +42,8 @@ class RunnerStatus(BaseModel):
     memory_budget_bytes: int | None = None
     process_rss_bytes: int = Field(default=0, description="the runner process's resident memory")
     batch_sizes: dict[str, int] = Field(default_factory=dict)
+    jobs: dict[str, dict[str, Any]] = Field(default_factory=dict, description="long jobs in progress (tracking)")
+    jobs_cancelled: int = Field(default=0, description="jobs stopped because their client disconnected")
 
 
 def memory_budget(config: ServiceConfig, runner: RunnerConfig, device: str) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import collections
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -73,6 +73,18 @@ class VideoFile:
         by_index = dict(zip(unique, decoded))
         return [by_index[n] for n in frame_numbers]
 
+    def iter_frames(self, frame_numbers: Sequence[int], chunk: int = 16) -> Iterator[tuple[int, np.ndarray]]:
+        """(frame number, frame) for increasing frame numbers, decoded a chunk at a time: a tracker streams a long
+        range without holding it in memory, and other requests reach the decoder between chunks."""
+        numbers = sorted(set(frame_numbers))
+        self.info.check_frames(numbers[:1] + numbers[-1:])
+        if self._decord is None:
+            yield from _stream_pyav(self.path, numbers)
+            return
+        for i in range(0, len(numbers), chunk):
+            part = numbers[i:i + chunk]
+            yield from zip(part, self.get_frames(part))
+
     def _decode_decord(self, indices: list[int]) -> list[np.ndarray]:
         batch = self._decord.get_batch(indices).asnumpy()
         return list(batch)
@@ -123,6 +135,23 @@ def _decode_pyav(path: str, indices: list[int]) -> list[np.ndarray]:
     if missing:
         raise UndecodableVideo(f"{Path(path).name} ends before frame {missing[0]} (truncated?)", field="video_path")
     return [frames[i] for i in indices]
+
+
+def _stream_pyav(path: str, numbers: list[int]) -> Iterator[tuple[int, np.ndarray]]:
+    """One sequential pass that yields the wanted frames as they are decoded (its own container: no shared state)."""
+    import av
+
+    wanted, last = set(numbers), numbers[-1]
+    try:
+        with av.open(path) as container:
+            for number, frame in enumerate(container.decode(video=0)):
+                if number in wanted:
+                    yield number, frame.to_ndarray(format="rgb24")
+                if number >= last:
+                    return
+    except av.FFmpegError as exc:
+        raise UndecodableVideo(f"{Path(path).name} could not be decoded: {exc}", field="video_path") from None
+    raise UndecodableVideo(f"{Path(path).name} ends before frame {last} (truncated?)", field="video_path")
 
 
 class VideoCache:

@@ -4,16 +4,22 @@
 
 writes
     demo/weights/yolo11n-shapes.pt        YOLO11n trained for a few CPU minutes on synthetic shapes (served as yolo11n)
+    demo/weights/yolo11n-seg-shapes.pt    YOLO11n-seg fine-tuned from it on shapes under occluder bars, over each other
+                                          and cut by the frame border (served as the yolo11n-seg tracker)
+    demo/weights/sam2-tiny/               a tiny random SAM 2.1 (served as sam2-1, samurai and sam2long)
     demo/weights/yolov8s-worldv2.pt       YOLO-World v2 (s) architecture, random weights (served as yolo-world-v2)
     demo/weights/clip-text-tiny/          a tiny CLIP text encoder + a tokenizer trained here (YOLO-World's vocabulary)
     demo/weights/<family>-tiny/           tiny random OWLv2, Grounding DINO, Florence-2 (served under their names)
     demo/media/shapes.mp4 (+ .json)       a synthetic video with known object positions (640x384)
     demo/media/portrait.mp4 (+ .json)     a short portrait one (240x320), so batches can mix frame sizes
+    demo/media/tracking.mp4 (+ .json)     a scripted tracking video (640x384): a crossing, an occlusion, a late entry
     demo/models.yaml                      the service configuration that points at all of the above
-    demo/metrics.json                     the trained detector's held-out mAP50
+    demo/metrics.json                     the trained detector's held-out mAP50 (top level) and the segmenter's
+                                          box and mask mAP50 (under "segmenter")
 
 Only the random-weight models are meaningless: the trained YOLO11n is the one whose answers can be scored.
-The build is skipped when `demo/recipe.json` already matches this recipe (tests call this once per run).
+The build is skipped when `demo/recipe.json` already matches this recipe (tests call this once per run); the two
+trained models are retrained only when their own recipe changes.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from runners.config import DEFAULT_CONFIG  # noqa: E402
 from scripts import synthetic, tiny_models  # noqa: E402
 
 RECIPE = {
-    "version": 4,
+    "version": 5,
     # Bump "generator" when scripts/synthetic.py draws images differently: the detector retrains only when its
     # own recipe changes (training takes minutes; everything else is rebuilt in seconds).
     "detector": {"generator": 2, "arch": "yolo11n.yaml", "train": 500, "val": 100, "image": [320, 192], "size_range": [40, 80],
@@ -48,6 +54,36 @@ RECIPE = {
     # a second, portrait video so that batches mix frame sizes
     "portrait": {"width": 240, "height": 320, "frames": 30, "fps": 30, "count": 2, "size_range": [40, 72],
                  "speed": 2.0, "seed": 11},
+    # YOLO11n-seg for the tracking demo, fine-tuned from the trained detector above ("init": same backbone, neck
+    # and box head; retrained when the detector is). Training images are square crops at the scale the tracking
+    # video has at `predict_imgsz` (640 px wide -> 192: objects of 55-120 px -> 16-36 px), so serve it with
+    # predict(..., imgsz=predict_imgsz). Some images have a striped occluder bar (background), shapes cut by the
+    # frame border (entering objects) and shapes drawn over or beside others (crossings). nbs = batch: one
+    # optimizer step per batch (ultralytics otherwise accumulates to 64 images, too few steps for a short run).
+    "segmenter": {"generator": 1, "arch": "yolo11n-seg.yaml", "init": "detector", "train": 460, "val": 100,
+                  "image": [192, 192], "size_range": [16, 36], "min_objects": 2, "max_objects": 9,
+                  "occluder_prob": 0.3, "outside_prob": 0.15, "overlap_prob": 0.8, "imgsz": 192, "predict_imgsz": 192,
+                  "epochs": 10, "batch": 16, "nbs": 16, "scale": 0.3, "seed": 0, "mosaic": 0.0, "optimizer": "AdamW",
+                  "lr0": 0.004, "warmup_epochs": 1},
+    # a scripted video for tracking: 1 and 2 cross (2 drawn over 1, closest at frame 65); 3 passes behind the
+    # striped bar (fully hidden frames 55-66) and leaves across the right border (frames 86-95); 4 enters across
+    # the left border from frame 40; 5 is almost static
+    "tracking": {
+        "width": 640, "height": 384, "frames": 140, "fps": 25, "seed": 3,
+        "occluders": [{"box": [400, 0, 530, 384], "colors": [[60, 60, 60], [150, 150, 150]], "period": 16}],
+        "objects": [
+            {"track_id": 1, "label": "circle", "size": 90, "color": [230, 40, 40], "start": [60, 60],
+             "velocity": [2.0, 0.8], "first_frame": 0},
+            {"track_id": 2, "label": "square", "size": 84, "color": [20, 230, 230], "start": [320, 112],
+             "velocity": [-2.0, 0.8], "first_frame": 0},
+            {"track_id": 3, "label": "triangle", "size": 64, "color": [250, 220, 30], "start": [100, 312],
+             "velocity": [6.0, 0.0], "first_frame": 0},
+            {"track_id": 4, "label": "circle", "size": 76, "color": [30, 200, 60], "start": [-35, 300],
+             "velocity": [3.0, 0.0], "first_frame": 40},
+            {"track_id": 5, "label": "triangle", "size": 70, "color": [250, 140, 20], "start": [585, 80],
+             "velocity": [0.0, 0.3], "first_frame": 0},
+        ],
+    },
 }
 
 
@@ -82,6 +118,37 @@ def train_detector(out: Path, work: Path) -> dict:
                                                  plots=False, verbose=False, workers=2,
                                                  project=str(work / "runs"), name="val", exist_ok=True)
     return {"map50": float(metrics.box.map50), "map50_95": float(metrics.box.map), "train_seconds": round(seconds)}
+
+
+def train_segmenter(out: Path, work: Path) -> dict:
+    """YOLO11n-seg trained on synthetic shapes -> weights/yolo11n-seg-shapes.pt; its held-out box and mask mAP.
+    With "init": "detector" it starts from weights/yolo11n-shapes.pt (train the detector first)."""
+    from runners.backends.yolo import import_ultralytics
+
+    ultralytics = import_ultralytics()
+    spec = RECIPE["segmenter"]
+    width, height = spec["image"]
+    data = synthetic.write_yolo_seg_dataset(
+        work / "seg-dataset", train=spec["train"], val=spec["val"], width=width, height=height, seed=spec["seed"],
+        size_range=tuple(spec["size_range"]), min_objects=spec["min_objects"], max_objects=spec["max_objects"],
+        occluder_prob=spec["occluder_prob"], outside_prob=spec["outside_prob"], overlap_prob=spec["overlap_prob"])
+    init = {"pretrained": str(out / "weights" / "yolo11n-shapes.pt")} if spec.get("init") == "detector" else {}
+    model = ultralytics.YOLO(spec["arch"])
+    started = time.perf_counter()
+    model.train(data=str(data), epochs=spec["epochs"], imgsz=spec["imgsz"], batch=spec["batch"], nbs=spec["nbs"],
+                device="cpu", workers=2, cache="ram", project=str(work / "runs"), name="seg", exist_ok=True,
+                plots=False, verbose=False, val=False, seed=spec["seed"], deterministic=True, amp=False,
+                mosaic=spec["mosaic"], close_mosaic=0, scale=spec["scale"], optimizer=spec["optimizer"],
+                lr0=spec["lr0"], warmup_epochs=spec["warmup_epochs"], patience=100, **init)
+    seconds = time.perf_counter() - started
+    target = out / "weights" / "yolo11n-seg-shapes.pt"
+    shutil.copy(work / "runs" / "seg" / "weights" / "best.pt", target)
+    metrics = ultralytics.YOLO(str(target)).val(data=str(data), imgsz=spec["imgsz"], batch=16, device="cpu",
+                                                 plots=False, verbose=False, workers=2,
+                                                 project=str(work / "runs"), name="seg-val", exist_ok=True)
+    return {"map50": float(metrics.box.map50), "map50_95": float(metrics.box.map),
+            "mask_map50": float(metrics.seg.map50), "mask_map50_95": float(metrics.seg.map),
+            "train_seconds": round(seconds), "predict_imgsz": spec["predict_imgsz"]}
 
 
 def build_clip_text(target: Path) -> None:
@@ -134,6 +201,17 @@ def write_config(out: Path) -> Path:
            for name, family in (("owlv2", "owlv2"), ("grounding-dino-1-5", "grounding-dino"),
                                 ("florence-2", "florence-2"))},
     }
+    tracking = config["models"]["video_tracking"]
+    tracking["selected"] = "yolo11n-seg"
+    tracking["options"] = {
+        "yolo11n-seg": {**tracking["options"]["yolo11n-seg"], "model_id": "./weights/yolo11n-seg-shapes.pt",
+                        "imgsz": RECIPE["segmenter"]["predict_imgsz"],  # the scale it was trained at
+                        "description": "YOLO11n-seg trained on synthetic shapes with ByteTrack (demo: circle, "
+                                       "square, triangle)"},
+        **{name: {**tracking["options"][name], "model_id": "./weights/sam2-tiny",
+                  "description": f"tiny random SAM 2.1 served as {name} (demo: real code path, meaningless masks)"}
+           for name in ("sam2-1", "samurai", "sam2long")},
+    }
     config["media"] = {"roots": ["./media"], "extensions": ["mp4", "mov", "mkv", "webm", "avi"]}
     path = out / "models.yaml"
     path.write_text("# Generated by scripts/make_demo_models.py: the offline demo configuration.\n"
@@ -154,17 +232,32 @@ def build(out: Path, force: bool = False) -> Path:
         synthetic.write_video(out / "media" / f"{name}.mp4", width=video["width"], height=video["height"],
                               frames=video["frames"], fps=video["fps"], seed=video["seed"], count=video["count"],
                               size_range=tuple(video["size_range"]), speed=video["speed"])
+    tracking = RECIPE["tracking"]
+    synthetic.write_tracking_video(out / "media" / "tracking.mp4", width=tracking["width"], height=tracking["height"],
+                                   frames=tracking["frames"], objects=tracking["objects"],
+                                   occluders=tracking["occluders"], fps=tracking["fps"], seed=tracking["seed"])
     build_clip_text(out / "weights" / "clip-text-tiny")
     build_world(out / "weights" / "yolov8s-worldv2.pt")
     for family in RECIPE["transformers_detectors"]:
         tiny_models.BUILDERS[family](str(out / "weights" / f"{family}-tiny"))
+    tiny_models.BUILDERS["sam2"](str(out / "weights" / "sam2-tiny"))
     detector_hash = recipe_hash(RECIPE["detector"])
     metrics_path = out / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    # the detector's metrics stay at the top level (older readers), the segmenter's are under "segmenter"
     if force or metrics.get("recipe") != detector_hash or not (out / "weights" / "yolo11n-shapes.pt").exists():
-        metrics = {**train_detector(out, work), "recipe": detector_hash}
+        metrics.update(train_detector(out, work), recipe=detector_hash)
         metrics_path.write_text(json.dumps(metrics, indent=2))
     print(f"trained detector: mAP50 {metrics['map50']:.3f} on held-out frames ({metrics['train_seconds']} s)")
+    segmenter_hash = recipe_hash({**RECIPE["segmenter"], "detector": detector_hash}
+                                 if RECIPE["segmenter"].get("init") == "detector" else RECIPE["segmenter"])
+    segmenter = metrics.get("segmenter") or {}
+    if (force or segmenter.get("recipe") != segmenter_hash
+            or not (out / "weights" / "yolo11n-seg-shapes.pt").exists()):
+        metrics["segmenter"] = segmenter = {**train_segmenter(out, work), "recipe": segmenter_hash}
+        metrics_path.write_text(json.dumps(metrics, indent=2))
+    print(f"trained segmenter: box mAP50 {segmenter['map50']:.3f}, mask mAP50 {segmenter['mask_map50']:.3f} on "
+          f"held-out frames ({segmenter['train_seconds']} s)")
     shutil.rmtree(work, ignore_errors=True)
     config = write_config(out)
     stamp.write_text(json.dumps({"hash": digest, "recipe": RECIPE}, indent=2))

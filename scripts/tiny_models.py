@@ -363,4 +363,63 @@ def build_florence2(out_dir: str, image_size: int = 64, real_size: bool = False)
     return out_dir
 
 
-BUILDERS = {"owlv2": build_owlv2, "grounding-dino": build_grounding_dino, "florence-2": build_florence2}
+# ---------------------------------------------------------------------------
+# SAM 2.1 video (served as sam2-1, samurai and sam2long)
+# ---------------------------------------------------------------------------
+def build_sam2(out_dir: str, real_size: bool = False) -> str:
+    """Tiny random Sam2VideoModel + Sam2VideoProcessor at a 128-pixel input (a frame takes ~20 ms on one CPU core).
+
+    real_size: the released sam2.1-hiera-tiny architecture (Hiera-T backbone, 256-wide heads; the config defaults) at
+    a 256-pixel input instead of 1024, for benchmarks.
+
+    Traps: the feature sizes are coupled to the input size (backbone_feature_sizes = size/4, /8, /16; the memory
+    attention's RoPE grid = size/16); the heads' width must be a multiple of the memory width (64, pointers are split
+    into width/64 tokens); global attention must not fall on a stage's first (pooling) block.
+    """
+    from transformers import Sam2VideoConfig, Sam2VideoModel, Sam2VideoProcessor
+    from transformers.models.sam2.image_processing_sam2 import Sam2ImageProcessor
+    from transformers.models.sam2_video.video_processing_sam2_video import Sam2VideoVideoProcessor
+
+    _seed()
+    os.makedirs(out_dir, exist_ok=True)
+    size = 256 if real_size else 128
+    feature_sizes = [[size // 4] * 2, [size // 8] * 2, [size // 16] * 2]
+    sized = {"image_size": size, "memory_attention_rope_feat_sizes": [size // 16] * 2}
+    if real_size:
+        cfg = Sam2VideoConfig(
+            vision_config={"model_type": "sam2_vision_model", "backbone_feature_sizes": feature_sizes,
+                           "backbone_config": {"model_type": "sam2_hiera_det_model", "image_size": [size, size]}},
+            prompt_encoder_config={"image_size": size}, **sized)
+    else:
+        width = 128
+        backbone = {"model_type": "sam2_hiera_det_model", "hidden_size": 16, "image_size": [size, size],
+                    "blocks_per_stage": [1, 1, 2, 1], "embed_dim_per_stage": [16, 32, 64, 128],
+                    "num_attention_heads_per_stage": [1, 1, 2, 2], "window_size_per_stage": [4, 4, 4, 2],
+                    "global_attention_blocks": [3], "window_positional_embedding_background_size": [4, 4]}
+        cfg = Sam2VideoConfig(
+            vision_config={"model_type": "sam2_vision_model", "backbone_config": backbone,
+                           "backbone_channel_list": [128, 64, 32, 16], "backbone_feature_sizes": feature_sizes,
+                           "fpn_hidden_size": width},
+            prompt_encoder_config={"hidden_size": width, "image_size": size, "patch_size": 16},
+            mask_decoder_config={"hidden_size": width, "mlp_dim": 64, "num_hidden_layers": 1,
+                                 "num_attention_heads": 2, "iou_head_hidden_dim": 32},
+            memory_attention_hidden_size=width, memory_attention_num_layers=1,
+            memory_attention_feed_forward_hidden_size=64, memory_encoder_hidden_size=width,
+            memory_encoder_output_channels=64, mask_downsampler_embed_dim=width, memory_fuser_num_layers=1,
+            memory_fuser_embed_dim=width, memory_fuser_intermediate_dim=64, **sized)
+    model = Sam2VideoModel(cfg).eval()
+    with torch.no_grad():  # random heads put the object score at ~0; lean it to "present" so masks are not all empty
+        model.mask_decoder.pred_obj_score_head.proj_out.bias.fill_(0.5)
+    processor = Sam2VideoProcessor(
+        image_processor=Sam2ImageProcessor(size={"height": size, "width": size},
+                                           mask_size={"height": size // 4, "width": size // 4}),
+        video_processor=Sam2VideoVideoProcessor(size={"height": size, "width": size}),
+        target_size=size,
+    )
+    model.save_pretrained(out_dir)
+    processor.save_pretrained(out_dir)
+    return out_dir
+
+
+BUILDERS = {"owlv2": build_owlv2, "grounding-dino": build_grounding_dino, "florence-2": build_florence2,
+            "sam2": build_sam2}

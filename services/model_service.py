@@ -22,6 +22,7 @@ from runners.config import TASKS, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
 from runners.device import format_bytes
 from runners.errors import BadRequest, NotFound, ServiceError, TaskUnavailable
+from runners.tracking import DISCONNECT_POLL_S, DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
 from runners.video import VideoCache, VideoInfo
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
 from services.media import MediaPolicy
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 CONFIG = get_config()  # read at import: an invalid configuration stops `bentoml serve` with the bad key named
 
 # The runner that serves each task; tasks without one answer 503 until their runner exists.
-RUNNER_OF_TASK = {"object_detection": "detection"}
+RUNNER_OF_TASK = {"object_detection": "detection", "video_tracking": "tracking"}
 TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
                "video_summarization": "video summarization", "ontology_augmentation": "ontology augmentation"}
 
@@ -51,6 +52,9 @@ def service_errors(endpoint):
         try:
             return await endpoint(*args, **kwargs)
         except ServiceError as exc:
+            ctx = kwargs.get("ctx")
+            if ctx is not None:  # BentoML gives a reply the context's status when the endpoint takes a context
+                ctx.response.status_code = exc.status
             return error_response(exc)
         except ValidationError as exc:
             log.exception("response broke the API contract")
@@ -67,6 +71,7 @@ def service_errors(endpoint):
 @bentoml.asgi_app(http, path="/")
 class ModelService:
     detector = bentoml.depends(DetectionRunner)
+    tracker = bentoml.depends(TrackingRunner)
 
     def __init__(self) -> None:
         self.config: ServiceConfig = get_config()
@@ -76,7 +81,7 @@ class ModelService:
 
     # -- helpers -----------------------------------------------------------------------------------------------------
     def runners(self) -> dict[str, Any]:
-        return {"detection": self.detector}
+        return {"detection": self.detector, "tracking": self.tracker}
 
     def model_name(self, task: str, requested: str | None) -> str:
         task_config = self.config.task(task)
@@ -219,9 +224,40 @@ class ModelService:
 
     @bentoml.api(route="/api/track")
     @service_errors
-    async def track(self, request: TrackRequest, /) -> TrackResponse:
-        self.model_name("video_tracking", request.model)
-        raise self._unavailable("video_tracking")
+    async def track(self, request: TrackRequest, /, ctx: bentoml.Context) -> TrackResponse:
+        started = time.perf_counter()
+        name = self.model_name("video_tracking", request.model)
+        option = self.config.option("video_tracking", name)
+        path, info = await self.probe(request.video_path, request.video_id)
+        start, end = request.frame_range.start, min(request.frame_range.end, info.frame_count - 1)
+        info.check_frames([start], field="frame_range.start")
+        prompts = [Prompt(box=[d.bbox.x, d.bbox.y, d.bbox.x + d.bbox.width, d.bbox.y + d.bbox.height],
+                          label=d.label, frame_number=start if d.frame_number is None else d.frame_number)
+                   for d in request.initial_detections or []]
+        check_prompts(prompts, start, end)
+
+        loaded = await self.tracker.to_async.load_model(name)  # a load failure is a 503 before any work starts
+        raise_if_error(loaded.error)
+        job = TrackJob(video_path=path, model=name, start=start, end=end, decimation=request.decimation,
+                       prompts=prompts, auto_detect=request.auto_detect, redetect_interval=request.redetect_interval,
+                       confidence_threshold=request.confidence_threshold, include_masks=request.include_masks,
+                       interpolation=request.interpolation, max_gap_frames=request.max_gap_frames)
+        if option.family == "yolo-seg":  # it detects by itself: classes filter its own vocabulary
+            _, job.labels = effective_vocabulary(request, name, False, loaded.vocabulary)
+        elif request.initial_detections is None or request.auto_detect or request.redetect_interval:
+            detector = self.model_name("object_detection", request.detection_model)
+            model = await self.warm_detector(detector)
+            vocabulary, labels = effective_vocabulary(request, detector, model.open_vocabulary, model.vocabulary)
+            job.detector = DetectorSpec(model=detector, vocabulary=vocabulary, labels=labels,
+                                        confidence_threshold=request.confidence_threshold)
+
+        result = await until_disconnected(ctx, self.tracker.to_async.track(job))
+        raise_if_error(result.error)
+        return TrackResponse(
+            tracks=result.tracks, total_tracks=len(result.tracks), frames_processed=result.frames_processed,
+            model_used=name, inference_time_ms=round((time.perf_counter() - started) * 1000),
+            decimated=request.decimation > 1, decimation_factor=request.decimation,
+        )
 
     @bentoml.api(route="/api/summarize")
     @service_errors
@@ -240,11 +276,26 @@ class ModelService:
                                f"are not implemented; no output is produced rather than a fabricated one", task=task)
 
 
-def effective_vocabulary(request: DetectRequest, name: str, open_vocabulary: bool,
+async def until_disconnected(ctx: bentoml.Context, work):
+    """Await `work`, cancelling it when the client disconnects: the runner call is dropped, and the runner stops."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
+            if not task.done() and await ctx.request.is_disconnected():
+                log.info("client disconnected: cancelling %s", ctx.request.url.path)
+                task.cancel()
+        return await task
+    finally:
+        task.cancel()
+
+
+def effective_vocabulary(request: DetectRequest | TrackRequest, name: str, open_vocabulary: bool,
                          default: list[str]) -> tuple[list[str], list[str] | None]:
     """(vocabulary that class_id indexes, labels to keep). `classes` -> exactly those labels; `text_prompt` ->
-    its phrases; neither, or `auto_detect` -> the model's default vocabulary (COCO's 80 names)."""
-    if request.auto_detect and (request.classes or request.text_prompt):
+    its phrases; neither, or `auto_detect` -> the model's default vocabulary (COCO's 80 names). (A track request's
+    `auto_detect` means "detect on the first frame", which may name its classes.)"""
+    if isinstance(request, DetectRequest) and request.auto_detect and (request.classes or request.text_prompt):
         raise BadRequest("auto_detect uses the model's default vocabulary: drop classes/text_prompt or auto_detect",
                          field="auto_detect")
     if open_vocabulary:

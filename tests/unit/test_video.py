@@ -46,6 +46,19 @@ def test_pyav_fallback_decodes_the_same_frames(video):
         np.testing.assert_array_equal(frame, reference[number])
 
 
+@pytest.mark.parametrize("decoder", ["decord", "pyav"])
+def test_streaming_yields_the_wanted_frames_in_order(video, decoder):
+    reference = pyav_frames(video)
+    file = VideoFile(video)
+    if decoder == "pyav":
+        file._decord = None  # as for a file decord cannot open
+    wanted = [0, 5, 10, 15, 20, 25, 30, 59]
+    streamed = list(file.iter_frames(wanted, chunk=3))
+    assert [n for n, _ in streamed] == wanted
+    for number, frame in streamed:
+        np.testing.assert_array_equal(frame, reference[number])
+
+
 def test_frames_outside_the_video_name_the_valid_range(video):
     with pytest.raises(BadRequest) as info:
         VideoFile(video).get_frames([5, 60, 1000])
