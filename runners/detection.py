@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import importlib
 import logging
-import threading
 from typing import Any
 
 import anyio
@@ -23,10 +22,8 @@ from pydantic import BaseModel, Field
 
 from runners.batching import ContinuousBatcher
 from runners.config import ModelOption, ServiceConfig, get_config
-from runners.device import GB, pick_device
 from runners.errors import ModelUnavailable, ServiceError
-from runners.runner_service import RUNNER_CONNECTION, ModelInfo, RunnerStatus, UnloadResult, memory_budget, runner_status
-from runners.pool import ModelPool
+from runners.runner_service import RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult
 from runners.video import VideoCache
 
 log = logging.getLogger(__name__)
@@ -87,45 +84,22 @@ def load_detector(name: str, option: ModelOption, config: ServiceConfig, device:
     traffic={"timeout": 3600},
     runner_connection=RUNNER_CONNECTION,
 )
-class DetectionRunner:
+class DetectionRunner(PooledModels):
+    task_title = "detection model"
+
     def __init__(self) -> None:
-        self.config = get_config()
-        self.task = self.config.task(TASK)
-        self._device: str | None = None
-        self._pool: ModelPool | None = None
-        self._pool_lock = threading.Lock()
+        super().__init__(TASK, SETTINGS)
         self._batcher: ContinuousBatcher | None = None
         self.videos = VideoCache()
         self.batch_sizes: collections.Counter[int] = collections.Counter()
 
-    @property
-    def pool(self) -> ModelPool:
-        """Created on first use (picking the device imports torch, which start-up must not wait for), once: concurrent
-        first requests must share one pool, or each would load its own copy of the model."""
-        if self._pool is None:
-            with self._pool_lock:
-                if self._pool is None:
-                    device = pick_device(self.config.inference.device)
-                    self._pool = ModelPool(
-                        self._load, device=device, unloader=lambda detector: detector.close(),
-                        estimate_bytes=self._estimate_bytes,
-                        budget_bytes=memory_budget(self.config, SETTINGS, device),
-                    )
-                    self._device = device
-        return self._pool
+    def build(self, name: str, option: ModelOption, device: str):
+        return load_detector(name, option, self.config, device)
 
-    def _option(self, name: str) -> ModelOption | None:
-        return self.task.options.get(name) if self.task else None
-
-    def _estimate_bytes(self, name: str) -> int:
-        option = self._option(name)
-        return int(option.estimated_vram_gb * GB) if option else 0
-
-    def _load(self, name: str):
-        option = self._option(name)
-        if option is None:
-            raise ModelUnavailable(f"{name} is not a configured detection model", model=name)
-        return load_detector(name, option, self.config, self.pool.device)
+    def describe(self, name: str, entry, detector) -> ModelInfo:
+        info = super().describe(name, entry, detector)
+        info.open_vocabulary, info.vocabulary = detector.open_vocabulary, list(detector.default_vocabulary)
+        return info
 
     # -- model management ------------------------------------------------------------------------------------------
     # Management calls are async and run in threads of their own: a loaded model answers at once instead of waiting
@@ -133,37 +107,16 @@ class DetectionRunner:
     # requests holds none of them.
     @bentoml.api
     async def load_model(self, name: str) -> ModelInfo:
-        return await anyio.to_thread.run_sync(self._load_model, name)
+        return await anyio.to_thread.run_sync(self.load_reply, name)
 
     @bentoml.api
     async def unload_model(self, name: str) -> UnloadResult:
-        return await anyio.to_thread.run_sync(self._unload_model, name)
-
-    def _load_model(self, name: str) -> ModelInfo:
-        try:
-            entry = self.pool.load(name)
-        except ServiceError as exc:
-            return ModelInfo(name=name, error=exc.to_dict())
-        with self.pool.use(name) as detector:
-            return ModelInfo(
-                name=name, device=self.pool.device, load_seconds=round(entry.load_seconds, 3),
-                memory_bytes=entry.memory_bytes, open_vocabulary=detector.open_vocabulary,
-                vocabulary=list(detector.default_vocabulary),
-            )
-
-    def _unload_model(self, name: str) -> UnloadResult:
-        if self._pool is None:
-            return UnloadResult(model_id=name, status="not_loaded", memory_freed_bytes=0)
-        try:
-            status, freed = self.pool.unload(name)
-        except ServiceError as exc:
-            return UnloadResult(model_id=name, status="busy", memory_freed_bytes=0, error=exc.to_dict())
-        return UnloadResult(model_id=name, status=status, memory_freed_bytes=freed)
+        return await anyio.to_thread.run_sync(self.unload_reply, name)
 
     @bentoml.api
     async def status(self) -> RunnerStatus:
         """Async: answered on the event loop, never queued behind a running batch or load."""
-        status = runner_status(self._pool, self._device)
+        status = self.status_reply()
         status.batch_sizes = {str(k): v for k, v in sorted(self.batch_sizes.items())}
         return status
 
@@ -252,6 +205,5 @@ class DetectionRunner:
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.unload_all()
+        self.unload_all()
 

@@ -7,8 +7,12 @@ from typing import Any
 import psutil
 from pydantic import BaseModel, Field
 
-from runners.config import RunnerConfig, ServiceConfig
-from runners.device import GB, device_capacity
+import threading
+
+from runners.config import ModelOption, RunnerConfig, ServiceConfig, get_config
+from runners.device import GB, device_capacity, pick_device
+from runners.errors import ModelUnavailable, ServiceError
+from runners.pool import ModelPool, PoolEntry
 
 # BentoML recycles inter-service connection pools every 100 requests by default, failing ~1% of calls under
 # concurrency ("Cannot write to closing transport"); keep connections for a day instead.
@@ -44,6 +48,81 @@ class RunnerStatus(BaseModel):
     batch_sizes: dict[str, int] = Field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = Field(default_factory=dict, description="long jobs in progress (tracking)")
     jobs_cancelled: int = Field(default=0, description="jobs stopped because their client disconnected")
+
+
+class PooledModels:
+    """What every runner does with its models: the configured options of its task, a pool created on first use,
+    and the load / unload replies. A runner subclasses it and says how to build a model and describe it."""
+
+    task_title = "model"  # in "<name> is not a configured <task_title>"
+
+    def __init__(self, task: str, settings: RunnerConfig) -> None:
+        self.config = get_config()
+        self.task = self.config.task(task)
+        self.settings = settings
+        self._device: str | None = None
+        self._pool: ModelPool | None = None
+        self._pool_lock = threading.Lock()
+
+    def build(self, name: str, option: ModelOption, device: str):
+        raise NotImplementedError
+
+    def describe(self, name: str, entry: PoolEntry, model) -> ModelInfo:
+        return ModelInfo(name=name, device=self.pool.device, load_seconds=round(entry.load_seconds, 3),
+                         memory_bytes=entry.memory_bytes)
+
+    @property
+    def pool(self) -> ModelPool:
+        """Created on first use (picking the device imports torch, which start-up must not wait for), once: concurrent
+        first requests must share one pool, or each would load its own copy of the model."""
+        if self._pool is None:
+            with self._pool_lock:
+                if self._pool is None:
+                    device = pick_device(self.config.inference.device)
+                    self._pool = ModelPool(
+                        self._load, device=device, unloader=lambda model: model.close(),
+                        estimate_bytes=self._estimate_bytes,
+                        budget_bytes=memory_budget(self.config, self.settings, device),
+                    )
+                    self._device = device
+        return self._pool
+
+    def option(self, name: str) -> ModelOption | None:
+        return self.task.options.get(name) if self.task else None
+
+    def _estimate_bytes(self, name: str) -> int:
+        option = self.option(name)
+        return int(option.estimated_vram_gb * GB) if option else 0
+
+    def _load(self, name: str):
+        option = self.option(name)
+        if option is None:
+            raise ModelUnavailable(f"{name} is not a configured {self.task_title}", model=name)
+        return self.build(name, option, self.pool.device)
+
+    def load_reply(self, name: str) -> ModelInfo:
+        try:
+            entry = self.pool.load(name)
+        except ServiceError as exc:
+            return ModelInfo(name=name, error=exc.to_dict())
+        with self.pool.use(name) as model:
+            return self.describe(name, entry, model)
+
+    def unload_reply(self, name: str) -> UnloadResult:
+        if self._pool is None:
+            return UnloadResult(model_id=name, status="not_loaded", memory_freed_bytes=0)
+        try:
+            status, freed = self.pool.unload(name)
+        except ServiceError as exc:
+            return UnloadResult(model_id=name, status="busy", memory_freed_bytes=0, error=exc.to_dict())
+        return UnloadResult(model_id=name, status=status, memory_freed_bytes=freed)
+
+    def status_reply(self) -> RunnerStatus:
+        return runner_status(self._pool, self._device)
+
+    def unload_all(self) -> None:
+        if self._pool is not None:
+            self._pool.unload_all()
 
 
 def memory_budget(config: ServiceConfig, runner: RunnerConfig, device: str) -> int:

@@ -26,17 +26,8 @@ from pydantic import BaseModel, Field
 
 from runners.config import ModelOption, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
-from runners.device import GB, pick_device
 from runners.errors import BadRequest, ModelUnavailable, ServiceError
-from runners.pool import ModelPool
-from runners.runner_service import (
-    RUNNER_CONNECTION,
-    ModelInfo,
-    RunnerStatus,
-    UnloadResult,
-    memory_budget,
-    runner_status,
-)
+from runners.runner_service import RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult
 from runners.video import VideoCache
 
 log = logging.getLogger(__name__)
@@ -120,78 +111,37 @@ def processed_frames(start: int, end: int, decimation: int) -> list[int]:
     traffic={"timeout": 3600},
     runner_connection=RUNNER_CONNECTION,
 )
-class TrackingRunner:
+class TrackingRunner(PooledModels):
     detector = bentoml.depends(DetectionRunner)
 
+    task_title = "tracking model"
+
     def __init__(self) -> None:
-        self.config = get_config()
-        self.task = self.config.task(TASK)
-        self._device: str | None = None
-        self._pool: ModelPool | None = None
-        self._pool_lock = threading.Lock()
+        super().__init__(TASK, SETTINGS)
         self.videos = VideoCache()
         self.jobs: dict[str, dict[str, Any]] = {}  # running jobs' progress, shown by status (and so /health)
         self.jobs_cancelled = 0
 
-    @property
-    def pool(self) -> ModelPool:
-        """Created on first use, once (see DetectionRunner.pool)."""
-        if self._pool is None:
-            with self._pool_lock:
-                if self._pool is None:
-                    device = pick_device(self.config.inference.device)
-                    self._pool = ModelPool(
-                        self._load, device=device, unloader=lambda tracker: tracker.close(),
-                        estimate_bytes=self._estimate_bytes,
-                        budget_bytes=memory_budget(self.config, SETTINGS, device),
-                    )
-                    self._device = device
-        return self._pool
+    def build(self, name: str, option: ModelOption, device: str):
+        return load_tracker(name, option, self.config, device)
 
-    def _option(self, name: str) -> ModelOption | None:
-        return self.task.options.get(name) if self.task else None
-
-    def _estimate_bytes(self, name: str) -> int:
-        option = self._option(name)
-        return int(option.estimated_vram_gb * GB) if option else 0
-
-    def _load(self, name: str):
-        option = self._option(name)
-        if option is None:
-            raise ModelUnavailable(f"{name} is not a configured tracking model", model=name)
-        return load_tracker(name, option, self.config, self.pool.device)
+    def describe(self, name: str, entry, tracker) -> ModelInfo:
+        info = super().describe(name, entry, tracker)
+        info.open_vocabulary, info.vocabulary = False, list(getattr(tracker, "vocabulary", []))
+        return info
 
     # -- model management (async: answered while frames are being tracked) ---------------------------------------
     @bentoml.api
     async def load_model(self, name: str) -> ModelInfo:
-        return await anyio.to_thread.run_sync(self._load_model, name)
+        return await anyio.to_thread.run_sync(self.load_reply, name)
 
     @bentoml.api
     async def unload_model(self, name: str) -> UnloadResult:
-        return await anyio.to_thread.run_sync(self._unload_model, name)
-
-    def _load_model(self, name: str) -> ModelInfo:
-        try:
-            entry = self.pool.load(name)
-        except ServiceError as exc:
-            return ModelInfo(name=name, error=exc.to_dict())
-        with self.pool.use(name) as tracker:
-            return ModelInfo(name=name, device=self.pool.device, load_seconds=round(entry.load_seconds, 3),
-                             memory_bytes=entry.memory_bytes, open_vocabulary=False,
-                             vocabulary=list(getattr(tracker, "vocabulary", [])))
-
-    def _unload_model(self, name: str) -> UnloadResult:
-        if self._pool is None:
-            return UnloadResult(model_id=name, status="not_loaded", memory_freed_bytes=0)
-        try:
-            status, freed = self.pool.unload(name)
-        except ServiceError as exc:
-            return UnloadResult(model_id=name, status="busy", memory_freed_bytes=0, error=exc.to_dict())
-        return UnloadResult(model_id=name, status=status, memory_freed_bytes=freed)
+        return await anyio.to_thread.run_sync(self.unload_reply, name)
 
     @bentoml.api
     async def status(self) -> RunnerStatus:
-        status = runner_status(self._pool, self._device)
+        status = self.status_reply()
         status.jobs = {job_id: dict(progress) for job_id, progress in self.jobs.items()}
         status.jobs_cancelled = self.jobs_cancelled
         return status
@@ -267,8 +217,7 @@ class TrackingRunner:
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.unload_all()
+        self.unload_all()
 
 
 class ObjectFollower:

@@ -431,7 +431,8 @@ class Sam2Session:
         """Run the memory encoder on the kept masks, batched; prompt masks are binarized as in SAM 2."""
         vision_features = self.model._prepare_vision_features(self._hf, t, batch_size=1)[0][-1]
         for from_prompt in (True, False):
-            group = list({id(c.entry): c for c, prompted in pending if prompted == from_prompt}.values())  # unique entries
+            # each memory entry once (SAM2Long pathways may share one)
+            group = list({id(c.entry): c for c, prompted in pending if prompted == from_prompt}.values())
             if not group:
                 continue
             features, positions = self.model._encode_new_memory(

@@ -37,14 +37,14 @@ def test_status_loads_nothing(runner):
 
 
 def test_load_reports_device_memory_and_vocabulary(runner):
-    info = runner._load_model("yolo11n")
+    info = runner.load_reply("yolo11n")
     assert info.error is None and info.device == "cpu" and info.load_seconds > 0
     assert info.open_vocabulary is False and info.vocabulary == ["circle", "square", "triangle"]
-    assert runner._load_model("no-such-model").error["status"] == 503
+    assert runner.load_reply("no-such-model").error["status"] == 503
 
 
 def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
-    runner._load_model("yolo-world-v2")
+    runner.load_reply("yolo-world-v2")
     jobs = [
         job(demo_video, 120, confidence_threshold=0.15),
         job(demo_video, 10, model="yolo-world-v2", vocabulary=["person", "dog"], confidence_threshold=0.0,
@@ -69,10 +69,10 @@ def test_a_mixed_batch_answers_each_job(runner, demo_video, demo_truth):
 
 
 def test_unload_frees_and_reports(runner):
-    runner._load_model("yolo11n")
-    result = runner._unload_model("yolo11n")
+    runner.load_reply("yolo11n")
+    result = runner.unload_reply("yolo11n")
     assert result.status == "unloaded" and result.memory_freed_bytes >= 0
-    assert runner._unload_model("yolo11n").status == "not_loaded"
+    assert runner.unload_reply("yolo11n").status == "not_loaded"
     assert "yolo11n" not in asyncio.run(runner.status()).loaded_models
 
 
@@ -87,7 +87,7 @@ def test_concurrent_first_loads_of_a_fresh_runner_load_once(demo_config, monkeyp
     fresh = DetectionRunner()
     try:
         with ThreadPoolExecutor(16) as executor:
-            infos = list(executor.map(lambda _: fresh._load_model("owlv2"), range(16)))
+            infos = list(executor.map(lambda _: fresh.load_reply("owlv2"), range(16)))
         assert all(info.error is None for info in infos), [i.error for i in infos if i.error]
         assert fresh.pool.loads == 1
     finally:

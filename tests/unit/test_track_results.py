@@ -123,7 +123,8 @@ def test_a_track_that_reappears_where_its_motion_leads_is_linked_and_its_gap_fil
 def test_tracks_are_not_linked_against_motion_label_or_gap(case):
     rec = recorder(range(80), max_gap_frames=15)
     moving(rec, 1, "circle", range(0, 20), lambda n: 2 * n)
-    start, label, x = {"elsewhere": (32, "circle", lambda n: 2 * n + 60), "other label": (32, "square", lambda n: 2 * n),
+    start, label, x = {"elsewhere": (32, "circle", lambda n: 2 * n + 60),
+                       "other label": (32, "square", lambda n: 2 * n),
                        "too late": (40, "circle", lambda n: 2 * n)}[case]
     moving(rec, 9, label, range(start, 60), x)
     assert len(rec.tracks()) == 2
