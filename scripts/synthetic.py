@@ -166,6 +166,22 @@ def visibility(shapes: list[Shape], width: int, height: int) -> list[float]:
     return [float((owner == i).sum()) / area for i, area in enumerate(areas, start=1)]
 
 
+def encode_h264(path: Path, images, *, width: int, height: int, fps: int, gop: int) -> None:
+    """RGB frames -> an H.264 file with one keyframe every `gop` frames (long GOPs make seeking matter)."""
+    import av
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"g": str(gop), "keyint_min": str(gop),
+                                                                   "sc_threshold": "0", "crf": "18"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for image in images:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
 def write_video(path: Path, *, width: int, height: int, frames: int, fps: int = 25, seed: int = 0,
                 count: int = 4, size_range: tuple[int, int] = (48, 96), speed: float = 3.0,
                 gop: int = 250) -> list[dict]:
@@ -173,28 +189,22 @@ def write_video(path: Path, *, width: int, height: int, frames: int, fps: int = 
     [{"frame_number", "objects": [{"track_id", "label", "bbox": [x0, y0, x1, y1], "visible"}]}] and writes it beside
     the video
     as <name>.json."""
-    import av
-
     rng = np.random.default_rng(seed)
     backdrop = background(rng, width, height)
     shapes = moving_shapes(rng, backdrop, count, size_range, speed)
     truth = []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps, options={"g": str(gop), "keyint_min": str(gop),
-                                                                   "sc_threshold": "0", "crf": "18"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+
+    def images():
         for number in range(frames):
             image = render(backdrop, shapes)
             visible = visibility(shapes, width, height)
             truth.append({"frame_number": number, "objects": [
                 {"track_id": s.track_id, "label": s.label, "bbox": [round(v, 2) for v in s.bbox()],
                  "visible": round(v, 3)} for s, v in zip(shapes, visible)]})
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
+            yield image
             step(shapes, width, height)
-        for packet in stream.encode():
-            container.mux(packet)
+
+    encode_h264(path, images(), width=width, height=height, fps=fps, gop=gop)
     path.with_suffix(".json").write_text(json.dumps({"width": width, "height": height, "fps": fps,
                                                      "classes": CLASSES, "frames": truth}))
     return truth
@@ -494,29 +504,23 @@ def write_tracking_video(path: Path, *, width: int, height: int, frames: int, ob
     occlusions, objects entering from outside. Returns the ground truth per frame, in `write_video`'s format, and
     writes it beside the video as <name>.json. Objects are in the truth while any part of them is inside the frame;
     their bbox keeps moving under an occluder (visible 0 there) and is clipped to the frame at its borders."""
-    import av
-
     rng = np.random.default_rng(seed)
     backdrop = background(rng, width, height)
     bars = [Occluder(*(int(v) for v in o["box"]), **({"colors": tuple(tuple(c) for c in o["colors"])}
                                                        if "colors" in o else {}),
                      **({"period": int(o["period"])} if "period" in o else {})) for o in occluders]
     truth = []
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps, options={"g": str(gop), "keyint_min": str(gop),
-                                                                   "sc_threshold": "0", "crf": "18"})
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+
+    def images():
         for number in range(frames):
             shapes = scripted_shapes(objects, number)
             image = render(backdrop, shapes)
             for bar in bars:
                 draw_occluder(image, bar)
             truth.append({"frame_number": number, "objects": frame_truth(shapes, bars, width, height)})
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
+            yield image
+
+    encode_h264(path, images(), width=width, height=height, fps=fps, gop=gop)
     path.with_suffix(".json").write_text(json.dumps({
         "width": width, "height": height, "fps": fps, "classes": CLASSES, "frames": truth,
         "occluders": [[b.x0, b.y0, b.x1, b.y1] for b in bars]}))
