@@ -171,6 +171,21 @@ def test_sam_family_tracks_prompted_and_auto_detected_objects(client, tracking_v
     assert auto_body.total_tracks == len(visible)  # one object per shape the trained detector found on frame 0
 
 
+def test_redetection_starts_tracks_on_its_frames(client, tracking_video, tracking_truth):
+    """Every 5th processed frame the detector runs again; its objects that match nothing followed start tracks there
+    (the tiny SAM's masks cover the frame, so its boxes match no detection)."""
+    square = next(o for o in tracking_truth["frames"][0]["objects"] if o["track_id"] == 2)
+    x0, y0, x1, y1 = square["bbox"]
+    response = track(client, tracking_video, model="samurai", frame_range={"start": 0, "end": 12}, decimation=2,
+                     initial_detections=[{"bbox": {"x": x0, "y": y0, "width": x1 - x0, "height": y1 - y0},
+                                          "label": "square"}],
+                     redetect_interval=3, detection_model="yolo11n", confidence_threshold=0.5)
+    body = TrackResponse.model_validate(response.json())
+    starts = sorted(t.start_frame for t in body.tracks)
+    assert starts[0] == 0 and starts.count(0) == 1  # the prompt; no auto-detection when boxes are given
+    assert set(starts[1:]) == {6, 12}  # processed frames 0, 2, ..., 12: detection at steps 3 and 6
+
+
 def test_tracking_requests_that_cannot_be_served_get_clear_errors(client, tracking_video):
     base = {"frame_range": {"start": 0, "end": 10}}
     assert_envelope(track(client, tracking_video, **base, model="nope"), 400, "unknown video tracking model")
