@@ -1,13 +1,13 @@
-"""What every runner service shares: the inter-service connection settings, the management replies, the budget."""
+"""What every runner service shares: the inter-service connection settings, the model pool and its management
+replies, the memory budget."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import psutil
 from pydantic import BaseModel, Field
-
-import threading
 
 from runners.config import ModelOption, RunnerConfig, ServiceConfig, get_config
 from runners.device import GB, device_capacity, pick_device
