@@ -1,0 +1,92 @@
+"""An engine reached through the OpenAI chat-completions API: SGLang and vLLM processes the runner starts, or an
+already-running shared endpoint (`framework: openai`, `base_url`).
+
+Frames travel as JPEG `image_url` data URIs in the order given, each after its caption; a JSON schema goes in
+`response_format` (`json_schema`), which both engines enforce — never the old `guided_json`, which vLLM silently
+ignores.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+
+import numpy as np
+
+from runners.engines.chat import ChatRequest, ChatResult, parse_json_answer
+from runners.errors import ModelUnavailable
+
+JPEG_QUALITY = 90
+
+
+def image_data_uri(frame: np.ndarray) -> str:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="JPEG", quality=JPEG_QUALITY)
+    return "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def build_messages(request: ChatRequest) -> list[dict]:
+    """System turn, then one user turn: each image after its caption, then the text."""
+    content: list[dict] = []
+    captions = request.image_captions or [None] * len(request.images)
+    for caption, frame in zip(captions, request.images, strict=True):
+        if caption:
+            content.append({"type": "text", "text": caption})
+        content.append({"type": "image_url", "image_url": {"url": image_data_uri(frame)}})
+    content.append({"type": "text", "text": request.text})
+    messages = [{"role": "system", "content": request.system}] if request.system else []
+    return messages + [{"role": "user", "content": content}]
+
+
+def request_body(request: ChatRequest, model: str) -> dict:
+    """The chat-completions parameters for `request` (what the engine receives, apart from the messages)."""
+    body = {"model": model, "messages": build_messages(request), "max_tokens": request.max_new_tokens,
+            "temperature": request.temperature}
+    if request.logprobs:
+        body["logprobs"] = True
+    if request.json_schema is not None:
+        body["response_format"] = {"type": "json_schema", "json_schema": {
+            "name": request.schema_name, "schema": request.json_schema, "strict": True}}
+    return body
+
+
+class OpenAIEngine:
+    def __init__(self, name: str, base_url: str, model: str, api_key_env: str | None = None,
+                 timeout_s: float = 600.0) -> None:
+        import openai
+
+        self.name, self.base_url, self.model = name, base_url, model
+        api_key = os.environ.get(api_key_env, "") if api_key_env else ""
+        # The client insists on a key; local engines ignore it.
+        self.client = openai.OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s,
+                                    max_retries=0)
+
+    def chat(self, request: ChatRequest) -> ChatResult:
+        import openai
+
+        try:
+            response = self.client.chat.completions.create(**request_body(request, self.model))
+        except openai.APIStatusError as exc:
+            raise ModelUnavailable(f"{self.name} engine at {self.base_url} answered {exc.status_code}: "
+                                   f"{str(exc.message)[:300]}", model=self.model, engine=self.name) from None
+        except openai.APIError as exc:
+            raise ModelUnavailable(f"{self.name} engine at {self.base_url} is unreachable: {exc}", model=self.model,
+                                   engine=self.name) from None
+        choice = response.choices[0]
+        text = choice.message.content or ""
+        logprobs = None
+        if choice.logprobs is not None and choice.logprobs.content:
+            logprobs = [(item.token, float(item.logprob)) for item in choice.logprobs.content]
+        usage = response.usage
+        result = ChatResult(text=text, engine=self.name, model=self.model,
+                            tokens_generated=usage.completion_tokens if usage else len(logprobs or []),
+                            prompt_tokens=usage.prompt_tokens if usage else None, token_logprobs=logprobs)
+        if request.json_schema is not None:
+            result.data = parse_json_answer(text)
+        return result
+
+    def close(self) -> None:
+        self.client.close()

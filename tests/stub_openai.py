@@ -1,0 +1,60 @@
+"""A local OpenAI-compatible endpoint that records request bodies and answers what the test scripts: the network
+edge of the language engines (SGLang, vLLM, a shared cluster), which these tests cannot reach for real."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class StubOpenAI:
+    def __init__(self) -> None:
+        self.requests: list[dict] = []  # bodies of POST /v1/chat/completions, in order
+        self.headers: list[dict] = []
+        self.answers: list[dict] = []  # scripted replies: {"content", "logprobs"?, "status"?}
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_GET(self):
+                self._reply(200, {"object": "list", "data": [{"id": "stub-model", "object": "model"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stub.requests.append(body)
+                stub.headers.append({k.lower(): v for k, v in self.headers.items()})
+                answer = stub.answers.pop(0) if stub.answers else {"content": "{}"}
+                if answer.get("status", 200) != 200:
+                    return self._reply(answer["status"], {"error": {"message": answer.get("content", "error")}})
+                self._reply(200, completion(body.get("model", ""), answer["content"], answer.get("logprobs")))
+
+            def _reply(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def completion(model: str, content: str, logprobs: list[tuple[str, float]] | None) -> dict:
+    """A chat.completion object as OpenAI-compatible servers return it."""
+    choice = {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+    if logprobs is not None:
+        choice["logprobs"] = {"content": [{"token": t, "logprob": lp, "bytes": list(t.encode()), "top_logprobs": []}
+                                          for t, lp in logprobs]}
+    tokens = len(logprobs) if logprobs is not None else max(1, len(content) // 4)
+    return {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": model, "choices": [choice],
+            "usage": {"prompt_tokens": 100, "completion_tokens": tokens, "total_tokens": 100 + tokens}}
