@@ -78,7 +78,7 @@ def uniform_frames(start: int, end: int, count: int) -> list[int]:
     return [start + (2 * i + 1) * length // (2 * count) for i in range(count)]
 
 
-# --- the analysis grid -----------------------------------------------------------------------------------------------
+# --- the analysis grid ----------------------------------------------------------------------------------------------
 
 def _analysis_numbers(start: int, end: int) -> list[int]:
     stride = max(1, math.ceil((end - start + 1) / ANALYSIS_FRAMES))
@@ -102,7 +102,7 @@ def _difference(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).mean())
 
 
-# --- keyframe: scene starts --------------------------------------------------------------------------------------------
+# --- keyframe: scene starts -------------------------------------------------------------------------------------------
 
 def _keyframe_frames(video: VideoFile, start: int, end: int, count: int, scene_threshold: float,
                      analysis_width: int) -> list[int]:
@@ -147,7 +147,7 @@ def _fill_scenes(scene_starts: list[int], end: int, count: int) -> list[int]:
             for first, length, taken in zip(scene_starts, lengths, per_scene) for i in range(taken)]
 
 
-# --- adaptive: more frames where the picture is busy -------------------------------------------------------------------
+# --- adaptive: more frames where the picture is busy ------------------------------------------------------------------
 
 def _complexity(gray: np.ndarray, previous_gray: np.ndarray | None, metric: str) -> float | None:
     if metric == "gradient":

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class StubOpenAI:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.requests: list[dict] = []  # bodies of POST /v1/chat/completions, in order
         self.headers: list[dict] = []
         self.answers: list[dict] = []  # scripted replies: {"content", "logprobs"?, "status"?}
@@ -39,7 +39,7 @@ class StubOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -58,3 +58,22 @@ def completion(model: str, content: str, logprobs: list[tuple[str, float]] | Non
     tokens = len(logprobs) if logprobs is not None else max(1, len(content) // 4)
     return {"id": "chatcmpl-stub", "object": "chat.completion", "created": 0, "model": model, "choices": [choice],
             "usage": {"prompt_tokens": 100, "completion_tokens": tokens, "total_tokens": 100 + tokens}}
+
+
+def main() -> None:
+    """`python -m tests.stub_openai --port N`: the stub as a process of its own (an engine stand-in for the engine
+    process manager's tests: /health, /v1/models, chat completions)."""
+    import argparse
+    import time
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--ready-after", type=float, default=0.0, help="seconds before /health answers 200")
+    args = parser.parse_args()
+    time.sleep(args.ready_after)
+    stub = StubOpenAI(port=args.port)
+    stub.thread.join()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Engine processes: launch commands per engine, start + health-poll, restart once, stop, and no orphan when the
+runner is killed outright. A recording OpenAI-compatible stub (tests/stub_openai.py) runs as the engine process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from runners.engines.chat import ChatRequest
+from runners.engines.openai_engine import OpenAIEngine
+from runners.engines.process import EngineProcess, EngineSettings, launch_command
+from runners.errors import ModelUnavailable
+
+
+def stub_engine(port: int) -> list[str]:
+    return [sys.executable, "-m", "tests.stub_openai", "--port", str(port), "--ready-after", "0.5"]
+
+
+def gone(pgid: int, within_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_launch_commands_carry_the_models_flags():
+    settings = EngineSettings(tensor_parallel_size=4, memory_fraction=0.7, max_model_len=32768,
+                              max_images_per_prompt=16, quantization="fp8", extra_args=["--trust-remote-code"])
+    sglang = launch_command("sglang", "/opt/engines/sglang/bin/python", "org/m", 31000, settings)
+    assert sglang[:3] == ["/opt/engines/sglang/bin/python", "-m", "sglang.launch_server"]
+    for flag, value in (("--model-path", "org/m"), ("--port", "31000"), ("--tp-size", "4"),
+                        ("--mem-fraction-static", "0.7"), ("--context-length", "32768"), ("--quantization", "fp8")):
+        assert sglang[sglang.index(flag) + 1] == value
+    assert sglang[-1] == "--trust-remote-code"
+    vllm = launch_command("vllm", "/opt/engines/vllm/bin/python", "org/m", 31001, settings)
+    assert vllm[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]  # `vllm serve` is broken in CPU builds
+    for flag, value in (("--model", "org/m"), ("--tensor-parallel-size", "4"), ("--gpu-memory-utilization", "0.7"),
+                        ("--max-model-len", "32768"), ("--quantization", "fp8")):
+        assert vllm[vllm.index(flag) + 1] == value
+    assert json.loads(vllm[vllm.index("--limit-mm-per-prompt") + 1]) == {"image": 16}
+    with pytest.raises(ValueError):
+        launch_command("tgi", "python", "m", 1, settings)
+
+
+def test_an_engine_starts_when_first_needed_restarts_once_and_stops(tmp_path):
+    engine = EngineProcess("stub", stub_engine, tmp_path / "engine.log", ready_timeout_s=60)
+    try:
+        url = engine.ensure_running()
+        assert engine.running() and engine.ensure_running() == url  # running: not started twice
+        assert OpenAIEngine("stub", url, "stub-model").chat(ChatRequest(text="hi")).text == "{}"
+
+        os.killpg(engine.process.pid, signal.SIGKILL)  # the engine dies
+        engine.process.wait()
+        url_after = engine.ensure_running()
+        assert engine.restarts == 1 and engine.running()
+        assert OpenAIEngine("stub", url_after, "stub-model").chat(ChatRequest(text="again")).text == "{}"
+
+        os.killpg(engine.process.pid, signal.SIGKILL)  # and dies again: no restart loop
+        engine.process.wait()
+        with pytest.raises(ModelUnavailable, match="died again after a restart"):
+            engine.ensure_running()
+    finally:
+        engine.stop()
+
+
+def test_stop_ends_the_engine_and_its_group(tmp_path):
+    engine = EngineProcess("stub", stub_engine, tmp_path / "engine.log", ready_timeout_s=60)
+    engine.ensure_running()
+    pgid = engine.process.pid
+    engine.stop()
+    assert not engine.running() and gone(pgid)
+
+
+def test_an_engine_that_cannot_start_is_a_503_with_its_log(tmp_path):
+    def broken(port: int) -> list[str]:
+        return [sys.executable, "-c", "import sys; print('no CUDA device found'); sys.exit(3)"]
+
+    engine = EngineProcess("vllm", broken, tmp_path / "engine.log", ready_timeout_s=60)
+    with pytest.raises(ModelUnavailable, match="exited with 3") as info:
+        engine.ensure_running()
+    assert "no CUDA device found" in info.value.message
+
+
+def test_a_killed_runner_leaves_no_engine_behind(tmp_path):
+    """The runner is SIGKILLed (no shutdown code runs): the watchdog stops the engine."""
+    runner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys, time
+        from pathlib import Path
+        from runners.engines.process import EngineProcess
+        from tests.unit.test_engine_process import stub_engine
+        engine = EngineProcess("stub", stub_engine, Path({str(tmp_path / 'engine.log')!r}), ready_timeout_s=60)
+        engine.ensure_running()
+        print(engine.process.pid, flush=True)
+        time.sleep(600)
+    """)], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+    pgid = int(runner.stdout.readline())
+    os.killpg(pgid, 0)  # the engine group runs
+    runner.kill()
+    runner.wait()
+    assert gone(pgid), "the engine outlived its runner"
