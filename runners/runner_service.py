@@ -3,6 +3,7 @@ replies, the memory budget."""
 
 from __future__ import annotations
 
+import abc
 import threading
 from typing import Any
 
@@ -50,7 +51,7 @@ class RunnerStatus(BaseModel):
     jobs_cancelled: int = Field(default=0, description="jobs stopped because their client disconnected")
 
 
-class PooledModels:
+class PooledModels(abc.ABC):
     """What every runner does with its models: the configured options of its task, a pool created on first use,
     and the load / unload replies. A runner subclasses it and says how to build a model and describe it."""
 
@@ -64,8 +65,9 @@ class PooledModels:
         self._pool: ModelPool | None = None
         self._pool_lock = threading.Lock()
 
+    @abc.abstractmethod
     def build(self, name: str, option: ModelOption, device: str):
-        raise NotImplementedError
+        """The loaded model (its backend object) for one configured option."""
 
     def describe(self, name: str, entry: PoolEntry, model) -> ModelInfo:
         return ModelInfo(name=name, device=self.pool.device, load_seconds=round(entry.load_seconds, 3),

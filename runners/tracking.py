@@ -236,9 +236,10 @@ class ObjectFollower:
         self.last_box: dict[int, list[float]] = {}
         self.present: dict[int, bool] = {}
         self.prompts: dict[int, dict[int, list[float]]] = {}  # processed frame -> {object id: box}
-        frames = processed_frames(job.start, job.end, job.decimation)
+        last = job.start + (job.end - job.start) // job.decimation * job.decimation  # the last processed frame
         for prompt in job.prompts:
-            snapped = min(frames, key=lambda f: abs(f - prompt.frame_number))  # the nearest processed frame
+            steps = round((prompt.frame_number - job.start) / job.decimation)  # the nearest processed frame
+            snapped = min(job.start + steps * job.decimation, last)
             object_id = next(self.ids)
             self.prompts.setdefault(snapped, {})[object_id] = prompt.box
             self.labels[object_id] = prompt.label

@@ -111,20 +111,30 @@ def write_yolo_dataset(out: Path, *, train: int, val: int, width: int, height: i
                        size_range: tuple[int, int], max_objects: int = 5) -> Path:
     """Images + YOLO label files + data.yaml; returns the data.yaml path."""
     rng = np.random.default_rng(seed)
-    for split, count in (("train", train), ("val", val)):
+
+    def sample() -> tuple[np.ndarray, list[str]]:
+        backdrop = background(rng, width, height)
+        shapes = random_scene(rng, backdrop, int(rng.integers(1, max_objects + 1)), size_range)
+        lines = []
+        for s in shapes:
+            x0, y0, x1, y1 = s.bbox()
+            lines.append(f"{CLASSES.index(s.label)} {(x0 + x1) / 2 / width:.6f} {(y0 + y1) / 2 / height:.6f} "
+                         f"{(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}")
+        return render(backdrop, shapes), lines
+
+    return write_dataset(out, {"train": train, "val": val}, sample)
+
+
+def write_dataset(out: Path, splits: dict[str, int], sample) -> Path:
+    """A YOLO dataset folder: `sample()` -> (RGB image, label lines) for each image of each split, then data.yaml;
+    returns the data.yaml path."""
+    for split, count in splits.items():
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         for i in range(count):
-            backdrop = background(rng, width, height)
-            shapes = random_scene(rng, backdrop, int(rng.integers(1, max_objects + 1)), size_range)
-            image = render(backdrop, shapes)
+            image, lines = sample()
             cv2.imwrite(str(out / "images" / split / f"{i:05d}.png"), image[..., ::-1])
-            lines = []
-            for s in shapes:
-                x0, y0, x1, y1 = s.bbox()
-                lines.append(f"{CLASSES.index(s.label)} {(x0 + x1) / 2 / width:.6f} {(y0 + y1) / 2 / height:.6f} "
-                             f"{(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}")
-            (out / "labels" / split / f"{i:05d}.txt").write_text("\n".join(lines) + "\n")
+            (out / "labels" / split / f"{i:05d}.txt").write_text("".join(line + "\n" for line in lines))
     data = out / "data.yaml"
     names = "\n".join(f"  {i}: {n}" for i, n in enumerate(CLASSES))
     data.write_text(f"path: {out}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
@@ -431,32 +441,27 @@ def write_yolo_seg_dataset(out: Path, *, train: int, val: int, width: int, heigh
     partly outside the frame (clipped polygons) and a shape drawn partly over another, so objects that enter the
     frame, hide behind a bar or cross each other are still segmented."""
     rng = np.random.default_rng(seed)
-    for split, count in (("train", train), ("val", val)):
-        (out / "images" / split).mkdir(parents=True, exist_ok=True)
-        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            backdrop = background(rng, width, height)
-            count = int(rng.integers(min_objects, max_objects + 1))
-            shapes = _seg_scene(rng, backdrop, count, size_range, outside_prob, overlap_prob, min_visible)
+
+    def sample() -> tuple[np.ndarray, list[str]]:
+        backdrop = background(rng, width, height)
+        objects = int(rng.integers(min_objects, max_objects + 1))
+        shapes = _seg_scene(rng, backdrop, objects, size_range, outside_prob, overlap_prob, min_visible)
+        lines = seg_labels(shapes, width, height, None, min_visible)
+        while lines is None:  # an added shape cut another in two: drop it
+            shapes.pop()
             lines = seg_labels(shapes, width, height, None, min_visible)
-            while lines is None:  # an added shape cut another in two: drop it
-                shapes.pop()
-                lines = seg_labels(shapes, width, height, None, min_visible)
-            image = render(backdrop, shapes)
-            if rng.random() < occluder_prob:
-                for _ in range(20):
-                    occluder = _random_occluder(rng, width, height, occluder_thickness)
-                    with_bar = seg_labels(shapes, width, height, occluder, min_visible)
-                    if with_bar is not None:
-                        draw_occluder(image, occluder)
-                        lines = with_bar
-                        break
-            cv2.imwrite(str(out / "images" / split / f"{i:05d}.png"), image[..., ::-1])
-            (out / "labels" / split / f"{i:05d}.txt").write_text("".join(line + "\n" for line in lines))
-    data = out / "data.yaml"
-    names = "\n".join(f"  {i}: {n}" for i, n in enumerate(CLASSES))
-    data.write_text(f"path: {out}\ntrain: images/train\nval: images/val\nnames:\n{names}\n")
-    return data
+        image = render(backdrop, shapes)
+        if rng.random() < occluder_prob:
+            for _ in range(20):
+                occluder = _random_occluder(rng, width, height, occluder_thickness)
+                with_bar = seg_labels(shapes, width, height, occluder, min_visible)
+                if with_bar is not None:
+                    draw_occluder(image, occluder)
+                    lines = with_bar
+                    break
+        return image, lines
+
+    return write_dataset(out, {"train": train, "val": val}, sample)
 
 
 # --- a scripted tracking video ---------------------------------------------------------------------------------------

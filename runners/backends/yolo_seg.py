@@ -73,7 +73,7 @@ class YoloSegSession:
         if self.class_ids is not None and len(result):
             keep = np.isin(result.boxes.cls.cpu().numpy().astype(int), list(self.class_ids))
             result = result[keep]
-        rows = self.bytetrack.update(result.boxes.cpu().numpy(), to_bgr([frame])[0])
+        rows = self.bytetrack.update(result.boxes.cpu().numpy())  # ByteTrack needs no pixels (no GMC, no ReID)
         masks = result.masks.data.cpu().numpy() > 0.5 if self.keep_masks and result.masks is not None else None
         found = {}
         for x0, y0, x1, y1, track_id, score, cls, idx in rows:

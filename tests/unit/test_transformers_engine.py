@@ -53,24 +53,24 @@ def frames(count: int, seed: int = 0) -> list[np.ndarray]:
     return [rng.integers(0, 256, (48, 64, 3), dtype=np.uint8) for _ in range(count)]
 
 
-@pytest.fixture(scope="module")
-def vlm(tmp_path_factory):
+def tiny_engine(tmp_path_factory, family: str, vision: bool):
     from runners.engines.transformers_engine import TransformersEngine
     from scripts.tiny_language_models import BUILDERS
 
-    path = BUILDERS["qwen2_5_vl"](str(tmp_path_factory.mktemp("tiny-lm") / "qwen2_5_vl"))
-    engine = TransformersEngine("tiny-qwen2.5-vl", path, "cpu", vision=True)
+    path = BUILDERS[family](str(tmp_path_factory.mktemp("tiny-lm") / family))
+    return TransformersEngine(f"tiny-{family}", path, "cpu", vision=vision)
+
+
+@pytest.fixture(scope="module")
+def vlm(tmp_path_factory):
+    engine = tiny_engine(tmp_path_factory, "qwen2_5_vl", vision=True)
     yield engine
     engine.close()
 
 
 @pytest.fixture(scope="module")
 def text_model(tmp_path_factory):
-    from runners.engines.transformers_engine import TransformersEngine
-    from scripts.tiny_language_models import BUILDERS
-
-    path = BUILDERS["llama"](str(tmp_path_factory.mktemp("tiny-lm") / "llama"))
-    engine = TransformersEngine("tiny-llama", path, "cpu", vision=False)
+    engine = tiny_engine(tmp_path_factory, "llama", vision=False)
     yield engine
     engine.close()
 
@@ -80,7 +80,7 @@ def test_vlm_answers_schema_valid_json_with_logprobs(vlm):
                           image_captions=["frame 0 at 0.00 s", "frame 12 at 0.48 s"], json_schema=SCHEMA,
                           max_new_tokens=256)
     result = vlm.chat(request)
-    assert result.engine == "transformers" and result.model == "tiny-qwen2.5-vl"
+    assert result.engine == "transformers" and result.model == "tiny-qwen2_5_vl"
     assert schema_errors(result.data, SCHEMA) == [], result.text  # random weights, valid JSON all the same
     assert 0 < result.tokens_generated <= request.max_new_tokens
     assert result.prompt_tokens and result.prompt_tokens > 0
