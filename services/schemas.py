@@ -339,7 +339,8 @@ class ModelDescription(_Body):
     task: str
     model_id: str
     framework: str
-    engine: str
+    engine: str = Field(description="the engine serving it: the configured one, or where it fell back to once loaded")
+    engines_passed_over: list[str] | None = Field(default=None, description="engines not used for it, and why")
     quantization: str
     vram_gb: float
     loaded: bool

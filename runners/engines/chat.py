@@ -49,21 +49,34 @@ class ChatResult:
 
 
 class InvalidAnswer(Exception):
-    """The model's text is not the JSON its schema asks for (the caller may retry once)."""
+    """The model's text is not the JSON its schema asks for (the caller may retry once). `cut`: it stopped at
+    max_new_tokens, so asking again the same way would fail the same way."""
+
+    def __init__(self, message: str, cut: bool = False) -> None:
+        super().__init__(message)
+        self.cut = cut
 
 
-def parse_json_answer(text: str) -> Any:
+def parse_json_answer(text: str, cut_at: int | None = None) -> Any:
     """JSON from the model. `strict=False` accepts control characters inside strings, which constrained decoding
-    of a weak model can emit."""
+    of a weak model can emit. `cut_at`: the answer stopped at this max_new_tokens (the likely cause, said so)."""
     try:
         return json.loads(text, strict=False)
     except json.JSONDecodeError as exc:
-        raise InvalidAnswer(f"the model's answer is not valid JSON ({exc.msg} at character {exc.pos})") from None
+        cause = f"; it was cut at max_new_tokens={cut_at}: raise max_new_tokens" if cut_at else ""
+        raise InvalidAnswer(f"the model's answer is not valid JSON ({exc.msg} at character {exc.pos}){cause}",
+                            cut=cut_at is not None) from None
 
 
 class ChatEngine(Protocol):
     name: str
 
     def chat(self, request: ChatRequest) -> ChatResult: ...
+
+    def count_tokens(self, request: ChatRequest) -> int | None:
+        """The prompt's length in tokens, images included; None when the engine cannot say before generating."""
+
+    def context_length(self) -> int | None:
+        """The most tokens prompt + answer may take; None when unknown."""
 
     def close(self) -> None: ...

@@ -12,10 +12,11 @@ import base64
 import io
 import os
 
+import httpx
 import numpy as np
 
 from runners.engines.chat import ChatRequest, ChatResult, parse_json_answer
-from runners.errors import ModelUnavailable
+from runners.errors import BadRequest, ModelUnavailable
 
 JPEG_QUALITY = 90
 
@@ -69,6 +70,9 @@ class OpenAIEngine:
 
         try:
             response = self.client.chat.completions.create(**request_body(request, self.model))
+        except openai.BadRequestError as exc:  # e.g. a prompt longer than the engine's context
+            raise BadRequest(f"the {self.name} engine refused the request: {str(exc.message)[:300]}",
+                             model=self.model, engine=self.name) from None
         except openai.APIStatusError as exc:
             raise ModelUnavailable(f"{self.name} engine at {self.base_url} answered {exc.status_code}: "
                                    f"{str(exc.message)[:300]}", model=self.model, engine=self.name) from None
@@ -85,8 +89,31 @@ class OpenAIEngine:
                             tokens_generated=usage.completion_tokens if usage else len(logprobs or []),
                             prompt_tokens=usage.prompt_tokens if usage else None, token_logprobs=logprobs)
         if request.json_schema is not None:
-            result.data = parse_json_answer(text)
+            result.data = parse_json_answer(text, cut_at=request.max_new_tokens if choice.finish_reason == "length"
+                                            else None)
         return result
+
+    def count_tokens(self, request: ChatRequest) -> int | None:
+        """vLLM's `/tokenize` applies the chat template with the images' placeholders expanded; an engine without it
+        (SGLang, most shared endpoints) gives None, and then the engine itself refuses a prompt that is too long."""
+        try:
+            reply = httpx.post(f"{self.base_url.rstrip('/').removesuffix('/v1')}/tokenize", timeout=60,
+                               headers={"Authorization": f"Bearer {self.client.api_key}"},
+                               json={"model": self.model, "messages": build_messages(request)})
+            reply.raise_for_status()
+            return int(reply.json()["count"])
+        except Exception:  # noqa: BLE001 — any failure means "cannot count here"
+            return None
+
+    def context_length(self) -> int | None:
+        """`max_model_len` from the engine's model list (vLLM and SGLang report it); None when absent."""
+        try:
+            for model in self.client.models.list().data:
+                if model.id == self.model and getattr(model, "max_model_len", None):
+                    return int(model.max_model_len)
+        except Exception:  # noqa: BLE001 — an endpoint without the field or the route
+            return None
+        return None
 
     def close(self) -> None:
         self.client.close()

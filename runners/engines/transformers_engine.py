@@ -156,9 +156,20 @@ class TransformersEngine:
         system = [{"role": "system", "content": [{"type": "text", "text": request.system}]}] if request.system else []
         return system + [{"role": "user", "content": content}]
 
+    def tokenize(self, request: ChatRequest):
+        return self.processor.apply_chat_template(self.messages(request), add_generation_prompt=True, tokenize=True,
+                                                  return_dict=True, return_tensors="pt")
+
+    def count_tokens(self, request: ChatRequest) -> int:
+        """The prompt's exact length: the chat template with every image's placeholder tokens expanded."""
+        return int(self.tokenize(request)["input_ids"].shape[-1])
+
+    def context_length(self) -> int | None:
+        """How many tokens prompt + answer may take: the text model's position table."""
+        return getattr(self.model.config.get_text_config(), "max_position_embeddings", None)
+
     def encode(self, request: ChatRequest):
-        inputs = self.processor.apply_chat_template(self.messages(request), add_generation_prompt=True, tokenize=True,
-                                                    return_dict=True, return_tensors="pt")
+        inputs = self.tokenize(request)
         model = self.model
         moved = {}
         for key, value in inputs.items():
@@ -241,7 +252,8 @@ class TransformersEngine:
         result = ChatResult(text=text, engine=self.name, model=self.model_name, tokens_generated=len(ids),
                             prompt_tokens=prompt_tokens, token_logprobs=logprobs)
         if request.json_schema is not None:
-            result.data = parse_json_answer(text)
+            result.data = parse_json_answer(text, cut_at=request.max_new_tokens if len(ids) >= request.max_new_tokens
+                                            else None)
         return result
 
     def _decode(self, ids: list[int]) -> str:

@@ -55,7 +55,7 @@ def test_models_info_lists_every_task_and_what_is_loaded(client, demo_video):
     assert {"yolo-world-v2", "yolo11n"} <= set(info.available_models["object_detection"])
     assert info.selected_models["object_detection"] == "yolo-world-v2"
     assert info.models["yolo11n"].loaded is True
-    assert info.models["llama-4-maverick"].vram_gb > 400
+    assert info.models["llama-4-maverick"].framework == "transformers"  # the demo's tiny stand-in
     assert "yolo11n" in info.loaded_models
 
 
@@ -185,11 +185,8 @@ def test_management_and_unknown_routes(client):
 
 
 def test_tasks_without_models_yet_say_so(client, demo_video):
-    summarize = client.post("/api/summarize", json={"video_path": str(demo_video), "persona_context": "coach"})
-    assert_envelope(summarize, 503, "not available yet")
     augment = client.post("/api/augment", json={"persona_name": "coach", "existing_ontology": {"roles": ["a"]}})
     assert_envelope(augment, 503, "not available yet")
-    assert_envelope(client.post("/models/load", json={"model_id": "gemma-3-27b"}), 503, "not available yet")
 
 
 def test_health_answers_while_inference_runs(client, service, demo_video):

@@ -1,0 +1,85 @@
+"""/api/summarize on a real `bentoml serve` of the demo: every vision-language family's tiny random model summarizes
+through the transformers engine (real classes, processors, chat templates, schema-constrained decoding), the
+sampling strategies, the persona, the context budget, and one load for two names with one checkpoint."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.schemas import ModelsInfoResponse, SummarizeResponse
+from tests.integration.test_service import assert_envelope
+
+pytestmark = pytest.mark.integration
+
+VLM_NAMES = ["llama-4-maverick", "gemma-3-27b", "internvl3-78b", "pixtral-large", "qwen2-5-vl-72b"]
+
+
+def summarize(client, **fields):
+    return client.post("/api/summarize", json={"video_id": "shapes", "max_new_tokens": 200, **fields})
+
+
+@pytest.mark.parametrize("name", VLM_NAMES)
+def test_each_vision_language_family_summarizes(client, demo_truth, name):
+    response = summarize(client, model=name, frame_count=4, persona_context="A traffic analyst counting shapes.",
+                         persona_id="analyst-7")
+    assert response.status_code == 200, response.text
+    body = SummarizeResponse.model_validate(response.json())
+    assert (body.visual_model_used, body.engine, body.persona_id, body.video_id) == (name, "transformers",
+                                                                                       "analyst-7", "shapes")
+    assert body.persona_applied and body.sampling_strategy == "uniform"
+    assert len(body.sampled_frames) == 4 and body.sampled_frames == sorted(set(body.sampled_frames))
+    assert all(0 <= n < len(demo_truth["frames"]) for n in body.sampled_frames)
+    fps = demo_truth["fps"]
+    for key_frame in body.key_frames:  # only frames the model was shown, at their own times
+        assert key_frame.frame_number in body.sampled_frames
+        assert key_frame.timestamp == pytest.approx(key_frame.frame_number / fps, abs=1e-3)
+        assert key_frame.confidence is None or 0 < key_frame.confidence <= 1
+    assert body.confidence is not None and 0 < body.confidence <= 1  # from the tokens of the summary
+    assert 0 < body.tokens_generated <= 200
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "keyframe", "adaptive"])
+def test_sampling_strategies_stay_in_the_frame_range(client, strategy):
+    response = summarize(client, model="qwen2-5-vl-72b", frame_count=6, sampling_strategy=strategy,
+                         frame_range={"start": 100, "end": 199}, complexity_metric="motion")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["sampling_strategy"] == strategy and not body["persona_applied"]
+    assert len(body["sampled_frames"]) == 6 and all(100 <= n <= 199 for n in body["sampled_frames"])
+
+
+def test_a_structured_persona_is_applied(client):
+    persona = {"role": "scout", "information_need": "which shapes move", "ontology_context": {"entity_types": ["Disk"]}}
+    response = summarize(client, model="qwen2-5-vl-72b", frame_count=2, persona=persona)
+    assert response.status_code == 200 and response.json()["persona_applied"] is True
+
+
+def test_too_many_frames_for_the_context_is_a_400_that_says_how_many_fit(client):
+    """The tiny models have a 2048-token context; 2000 tokens kept for the answer leave room for few frames."""
+    body = assert_envelope(summarize(client, model="qwen2-5-vl-72b", frame_count=64, max_new_tokens=2000), 400,
+                           "frames fit")
+    fit = body["details"]["frames_that_fit"]
+    assert 0 <= fit < 64 and body["details"]["context_length"] == 2048
+    if fit:  # that many frames do fit
+        assert summarize(client, model="qwen2-5-vl-72b", frame_count=fit, max_new_tokens=2000).status_code == 200
+
+
+def test_bad_summarize_requests(client, demo_video):
+    assert_envelope(summarize(client, model="llama-3-3-70b"), 400, "unknown video summarization model")
+    assert_envelope(summarize(client, model="qwen2-5-vl-72b", frame_range={"start": 10_000, "end": 10_010}), 400)
+    assert_envelope(summarize(client, frame_count=0), 400)
+    assert_envelope(summarize(client, sampling_strategy="random"), 400)
+    assert_envelope(client.post("/api/summarize", json={"video_id": "no-such-video"}), 404)
+
+
+def test_one_checkpoint_under_two_names_is_loaded_once(client):
+    assert summarize(client, model="gemma-3-27b", frame_count=2).status_code == 200
+    info = ModelsInfoResponse.model_validate(client.get("/models/info").json())
+    assert info.models["gemma-3-27b"].loaded and info.models["gemma-3-27b-text"].loaded
+    assert info.models["gemma-3-27b"].engine == "transformers"
+    language = client.get("/health").json()["runners"]["language"]
+    assert language["models"]["gemma-3-27b-text"]["loaded_as"] == "gemma-3-27b"
+    unloaded = client.post("/models/unload", json={"model_id": "gemma-3-27b-text"})
+    assert unloaded.status_code == 200 and unloaded.json()["status"] == "unloaded"
+    info = client.get("/models/info").json()
+    assert not info["models"]["gemma-3-27b"]["loaded"] and not info["models"]["gemma-3-27b-text"]["loaded"]
