@@ -149,10 +149,8 @@ def load_language_model(name: str, option: ModelOption, config: ServiceConfig, d
             log.warning("%s falls back to %s (%s)", name, engine, "; ".join(passed_over))
         model = start_engine(engine, name, option, config, device)
         model.passed_over = passed_over
-        if option.engine.max_model_len:
-            model.context_length = option.engine.max_model_len
-        else:
-            model.context_length = model.engine.context_length()
+        limits = [n for n in (option.engine.max_model_len, model.engine.context_length()) if n]
+        model.context_length = min(limits) if limits else None
         return model
     raise ModelUnavailable(f"no engine can serve {name} here: {'; '.join(passed_over)}", model=name)
 
@@ -164,8 +162,10 @@ def start_engine(engine: str, name: str, option: ModelOption, config: ServiceCon
         from runners.engines.transformers_engine import TransformersEngine
 
         dtype = option.engine.dtype if option.engine.dtype != "auto" else DTYPES.get(option.quantization, "auto")
+        # a pre-quantized checkpoint (AWQ, GPTQ: engine.quantization) carries its scheme in its own config
+        quantization = "none" if option.engine.quantization else option.quantization
         return LanguageModel(name, option, TransformersEngine(name, model_id, device, vision=vision,
-                                                              quantization=option.quantization, dtype=dtype), vision)
+                                                              quantization=quantization, dtype=dtype), vision)
     from runners.engines.openai_engine import OpenAIEngine
 
     if engine == "openai":

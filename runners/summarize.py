@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from runners.engines.chat import ChatRequest, ChatResult
+from runners.errors import BadRequest
 
 SYSTEM = ("You are a video analyst. You are shown frames sampled from one video, in time order. Describe only what "
           "the frames show; say so when something cannot be seen. Answer with JSON only.")
@@ -84,6 +85,9 @@ def persona_text(persona_context: str | None, persona: dict | None) -> str | Non
 
 def build_request(frames: list[np.ndarray], frame_numbers: list[int], timestamps: list[float], persona: str | None,
                   max_new_tokens: int, temperature: float) -> ChatRequest:
+    if max_new_tokens < ANSWER_FRAME:
+        raise BadRequest(f"max_new_tokens must be at least {ANSWER_FRAME} for a summary: its JSON alone takes that "
+                         f"many tokens", field="max_new_tokens")
     captions = [f"Frame {i} (video frame {n}, {t:.2f} s):" for i, (n, t) in enumerate(zip(frame_numbers, timestamps))]
     audience = (f"The summary is for this analyst:\n{persona}\n" if persona
                 else "The summary is for a general analyst.\n")

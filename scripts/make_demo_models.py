@@ -226,6 +226,7 @@ def write_config(out: Path) -> Path:
             first_with.setdefault(option["model_id"], name)
     for task in ("video_summarization", "ontology_augmentation"):
         for name, option in config["models"][task]["options"].items():
+            option.pop("engine", None)  # engine-process flags for the real checkpoints
             if name in RECIPE["language_models"]:
                 option.update(model_id=f"./weights/{name}", framework="transformers", quantization="none",
                               params_b=0.001, description=f"tiny random {option['family']} served as {name} (demo: "

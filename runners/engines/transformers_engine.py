@@ -182,10 +182,12 @@ class TransformersEngine:
 
     # -- JSON schema -------------------------------------------------------------------------------------------
     def grammar(self, schema: dict):
-        """The compiled grammar of `schema`, compiled once per schema (key: the schema as canonical JSON)."""
+        """The compiled grammar of `schema`, compiled once per schema. The key keeps the schema's own key order: the
+        grammar makes the model write properties in that order (the summary before the key frames), so two schemas
+        that differ only in order are different grammars."""
         import xgrammar
 
-        key = json.dumps(schema, sort_keys=True)
+        key = json.dumps(schema)
         compiled = self._grammars.get(key)
         if compiled is None:
             if self._grammar_compiler is None:

@@ -10,7 +10,7 @@ import pytest
 
 from services.schemas import DetectResponse, ErrorResponse, HealthResponse, ModelsInfoResponse, UnloadResponse
 from scripts.local_server import start_service, stop_service
-from tests.conftest import box_iou
+from tests.conftest import box_iou, config_variant
 
 pytestmark = pytest.mark.integration
 
@@ -216,21 +216,13 @@ def test_health_answers_while_inference_runs(client, service, demo_video):
 
 
 def test_a_model_with_missing_weights_is_a_503_and_the_others_keep_serving(demo_config, demo_video, tmp_path):
-    import yaml
+    def break_weights(config):
+        options = config["models"]["object_detection"]["options"]
+        options["owlv2"]["model_id"] = str(tmp_path / "not-downloaded")  # a local folder that does not exist
+        options["yolo-world-v2"]["model_id"] = "yolov8x-worldv2.pt"  # a weight name that was never fetched
+        config["inference"]["weights_dir"] = str(tmp_path / "weights")
 
-    config = yaml.safe_load(demo_config.read_text())
-    options = config["models"]["object_detection"]["options"]
-    options["owlv2"]["model_id"] = str(tmp_path / "not-downloaded")  # a local folder that does not exist
-    options["yolo-world-v2"]["model_id"] = "yolov8x-worldv2.pt"  # a weight name that was never fetched
-    for option in options.values():  # the copied config lives elsewhere: make the demo's relative paths absolute
-        if option["model_id"].startswith("./"):
-            option["model_id"] = str(demo_config.parent / option["model_id"])
-        if option.get("text_encoder", "").startswith("./"):
-            option["text_encoder"] = str(demo_config.parent / option["text_encoder"])
-    config["media"]["roots"] = [str(demo_video.parent)]
-    config["inference"]["weights_dir"] = str(tmp_path / "weights")
-    path = tmp_path / "models.yaml"
-    path.write_text(yaml.safe_dump(config))
+    path = config_variant(demo_config, tmp_path / "models.yaml", break_weights)
     process, url, _ = start_service(path, tmp_path / "serve.log")
     try:
         with httpx.Client(base_url=url, timeout=600) as client:

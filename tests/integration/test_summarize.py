@@ -4,10 +4,21 @@ sampling strategies, the persona, the context budget, and one load for two names
 
 from __future__ import annotations
 
-import pytest
+import base64
+import io
+import json
+import math
 
+import httpx
+import pytest
+from PIL import Image
+
+from runners.summarize import summary_schema
+from scripts.local_server import start_service, stop_service
 from services.schemas import ModelsInfoResponse, SummarizeResponse
+from tests.conftest import config_variant
 from tests.integration.test_service import assert_envelope
+from tests.stub_openai import StubOpenAI
 
 pytestmark = pytest.mark.integration
 
@@ -83,3 +94,71 @@ def test_one_checkpoint_under_two_names_is_loaded_once(client):
     assert unloaded.status_code == 200 and unloaded.json()["status"] == "unloaded"
     info = client.get("/models/info").json()
     assert not info["models"]["gemma-3-27b"]["loaded"] and not info["models"]["gemma-3-27b-text"]["loaded"]
+
+
+# -- the engine edge: an OpenAI-compatible endpoint (what SGLang, vLLM and shared clusters speak) -----------------
+@pytest.fixture(scope="module")
+def stub_service(demo_config, tmp_path_factory):
+    """The demo with one more summarization model served by a recording OpenAI-compatible stub."""
+    stub = StubOpenAI()
+    folder = tmp_path_factory.mktemp("stub-serve")
+
+    def add_stub_model(config):
+        config["models"]["video_summarization"]["options"]["remote-vlm"] = {
+            "model_id": "org/remote-vlm", "framework": "openai", "family": "qwen2-5-vl", "params_b": 72,
+            "base_url": stub.url, "max_image_side": 320}
+
+    path = config_variant(demo_config, folder / "models.yaml", add_stub_model)
+    process, url, _ = start_service(path, folder / "serve.log")
+    try:
+        with httpx.Client(base_url=url, timeout=600) as client:
+            yield client, stub
+    finally:
+        stop_service(process)
+        stub.close()
+
+
+def test_the_engine_receives_the_frames_in_order_and_the_schema(stub_service, demo_video):
+    client, stub = stub_service
+    answer = {"summary": "Shapes drift.", "visual_analysis": "Four shapes.",
+              "key_frames": [{"frame_index": 2, "description": "a crossing"}, {"frame_index": 0, "description": "x"}]}
+    text = json.dumps(answer)
+    unsure = text.index('"x"')
+    stub.answers.append({"content": text, "logprobs": [(c, -1.0 if unsure <= i < unsure + 3 else -0.1)
+                                                       for i, c in enumerate(text)]})
+    response = client.post("/api/summarize", json={
+        "video_path": str(demo_video), "model": "remote-vlm", "frame_count": 3, "persona_context": "A coach.",
+        "max_new_tokens": 333, "temperature": 0.4})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["engine"] == "openai" and body["summary"] == "Shapes drift."
+    sampled = body["sampled_frames"]
+    assert [k["frame_number"] for k in body["key_frames"]] == [sampled[2], sampled[0]]
+    assert body["key_frames"][0]["confidence"] == pytest.approx(math.exp(-0.1))
+    assert body["key_frames"][1]["confidence"] == pytest.approx(math.exp(-1.0))
+
+    sent = stub.requests[-1]
+    assert (sent["model"], sent["max_tokens"], sent["temperature"], sent["logprobs"]) == (
+        "org/remote-vlm", 333, 0.4, True)
+    assert sent["response_format"]["type"] == "json_schema"
+    assert sent["response_format"]["json_schema"]["schema"] == summary_schema(3)
+    system, user = sent["messages"]
+    assert system["role"] == "system" and "A coach." in user["content"][-1]["text"]
+    parts = user["content"][:-1]
+    captions = [p["text"] for p in parts if p["type"] == "text"]
+    assert captions == [f"Frame {i} (video frame {n}, {n / 25:.2f} s):" for i, n in enumerate(sampled)]
+    images = [Image.open(io.BytesIO(base64.b64decode(p["image_url"]["url"].split(",", 1)[1])))
+              for p in parts if p["type"] == "image_url"]
+    assert [p["type"] for p in parts] == ["text", "image_url"] * 3
+    assert all(image.format == "JPEG" and max(image.size) == 320 for image in images)  # 640x384 -> max_image_side
+
+
+def test_engine_refusals_and_invalid_answers(stub_service, demo_video):
+    client, stub = stub_service
+    request = {"video_path": str(demo_video), "model": "remote-vlm", "frame_count": 2}
+    stub.answers.append({"status": 400, "content": "This model's maximum context length is 128 tokens"})
+    assert_envelope(client.post("/api/summarize", json=request), 400, "maximum context length")
+    stub.answers.extend([{"content": "not json"}, {"content": "{still not"}])
+    assert_envelope(client.post("/api/summarize", json=request), 503, "two tries")
+    stub.answers.append({"status": 500, "content": "engine crashed"})
+    assert_envelope(client.post("/api/summarize", json=request), 503, "answered 500")

@@ -89,3 +89,16 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
     assert config.resolve_local("google/owlv2-large-patch14-ensemble") == "google/owlv2-large-patch14-ensemble"
     monkeypatch.setenv("MEDIA_ROOTS", f"{tmp_path}/a:{tmp_path}/b")
     assert config.media_roots == [tmp_path / "a", tmp_path / "b"]
+
+
+def test_the_cpu_profile_serves_small_members_of_the_same_families():
+    cpu, default = load_config(DEFAULT_CONFIG.parent / "models.cpu.yaml"), load_config(DEFAULT_CONFIG)
+    for task in ("object_detection", "video_tracking"):  # copied from the default: they must not drift apart
+        assert cpu.models[task].options == default.models[task].options, task
+    for task in ("video_summarization", "ontology_augmentation"):
+        options = cpu.models[task].options
+        assert {o.family for o in options.values()} <= {o.family for o in default.models[task].options.values()} | \
+            {"gemma3-text"}
+        assert all(o.framework == "transformers" and o.estimated_vram_gb < 16 for o in options.values()), task
+    assert cpu.option("ontology_augmentation", "gemma-3-4b-text").model_id == \
+        cpu.option("video_summarization", "gemma-3-4b").model_id  # one load serves both tasks

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from runners.engines.chat import ChatResult
+from runners.errors import BadRequest
 from runners.summarize import build_request, persona_text, read_answer, summary_schema, value_spans
 
 FRAME_NUMBERS, TIMESTAMPS = [0, 40, 80], [0.0, 1.6, 3.2]
@@ -91,3 +92,26 @@ def test_a_tiny_vlm_answers_a_summary_that_reads_back(tmp_path):
     assert isinstance(read["summary"], str) and isinstance(read["visual_analysis"], str)
     assert all(k["frame_number"] in FRAME_NUMBERS for k in read["key_frames"])
     assert read["confidence"] is not None and 0 < read["confidence"] <= 1
+
+
+@pytest.mark.parametrize("frame_count, max_new_tokens", [(1, 64), (8, 200), (8, 1024), (64, 4096), (3, 58)])
+def test_length_limits_make_the_longest_answer_fit_the_token_budget(frame_count, max_new_tokens):
+    """Worst case: one token per structural character, four per text character (a byte-level tokenizer spelling
+    4-byte characters), plus the end-of-text token."""
+    properties = summary_schema(frame_count, max_new_tokens)["properties"]
+    key_frames = properties["key_frames"]
+    description = key_frames["items"]["properties"]["description"].get("maxLength", 0)
+    longest = {"summary": "", "visual_analysis": "",
+               "key_frames": [{"frame_index": 63, "description": ""}] * key_frames["maxItems"]}
+    structure = len(json.dumps(longest)) + 1
+    text = properties["summary"]["maxLength"] + properties["visual_analysis"]["maxLength"] + \
+        key_frames["maxItems"] * description
+    assert structure + 4 * text <= max_new_tokens
+    if max_new_tokens >= 1024:  # a budget that can hold them keeps key frames with real descriptions
+        assert key_frames["maxItems"] >= min(frame_count, 5) and description >= 12
+        assert properties["summary"]["maxLength"] >= 60
+
+
+def test_a_budget_too_small_for_any_summary_is_a_400():
+    with pytest.raises(BadRequest, match="max_new_tokens must be at least"):
+        build_request(frames(1), [0], [0.0], None, max_new_tokens=30, temperature=0.0)
