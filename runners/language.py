@@ -46,7 +46,8 @@ DEFAULT_ENGINE_PYTHON = {"sglang": "/opt/engines/sglang/bin/python", "vllm": "/o
 # The engines' own names for the config's quantization (a pre-quantized AWQ/GPTQ checkpoint: set engine.quantization)
 ENGINE_QUANTIZATION = {"4bit": "bitsandbytes", "8bit": "bitsandbytes", "fp8": "fp8"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-DEFAULT_MAX_NEW_TOKENS = 1024
+DEFAULT_MAX_NEW_TOKENS = 1024  # a summary
+DEFAULT_MAX_NEW_TOKENS_AUGMENT = 4096  # up to 4 x 10 suggestions with definitions and examples
 
 
 @dataclass
@@ -214,6 +215,30 @@ class SummaryResult(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class AugmentJob(BaseModel):
+    model: str
+    persona_name: str
+    existing: dict[str, list[str] | None]
+    domain_context: str | None = None
+    task_description: str | None = None
+    max_suggestions_per_type: int = 10
+    temperature: float = 0.7
+    include_definitions: bool = True
+    include_examples: bool = True
+    max_new_tokens: int | None = None
+
+
+class AugmentResult(BaseModel):
+    suggestions: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    total_suggestions: int = 0
+    dropped: dict[str, int] = Field(default_factory=dict)
+    repaired: dict[str, int] = Field(default_factory=dict)
+    removed: dict[str, int] = Field(default_factory=dict)
+    engine: str = ""
+    tokens_generated: int | None = None
+    error: dict[str, Any] | None = None
+
+
 class LanguageModelInfo(ModelInfo):
     engine: str | None = None
     passed_over: list[str] = Field(default_factory=list, description="engines not used, and why")
@@ -303,17 +328,11 @@ class LanguageRunner(PooledModels):
     # -- summarization ---------------------------------------------------------------------------------------
     @bentoml.api
     async def summarize(self, job: SummarizeJob) -> SummaryResult:
-        return await anyio.to_thread.run_sync(self.run_summarize, job)
+        return await anyio.to_thread.run_sync(answer_or_error, self._summarize, job, SummaryResult)
 
-    def run_summarize(self, job: SummarizeJob) -> SummaryResult:
-        try:
-            return self._summarize(job)
-        except ServiceError as exc:
-            return SummaryResult(error=exc.to_dict())
-        except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
-            log.exception("summarizing with %s failed", job.model)
-            return SummaryResult(error=ServiceError(f"summarizing with {job.model} failed: "
-                                                    f"{type(exc).__name__}").to_dict())
+    @bentoml.api
+    async def augment(self, job: AugmentJob) -> AugmentResult:
+        return await anyio.to_thread.run_sync(answer_or_error, self._augment, job, AugmentResult)
 
     def _summarize(self, job: SummarizeJob) -> SummaryResult:
         from runners.prompt_budget import fit_prompt
@@ -342,6 +361,38 @@ class LanguageRunner(PooledModels):
         return SummaryResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated,
                              sampled_frames=numbers, seconds=time.perf_counter() - started)
 
+    def _augment(self, job: AugmentJob) -> AugmentResult:
+        from runners.augment import augment_schema, build_request, read_answer
+
+        with self.pool.use(self.holder(job.model)) as model:
+            max_new_tokens = job.max_new_tokens or model.option.max_new_tokens or DEFAULT_MAX_NEW_TOKENS_AUGMENT
+            request = build_request(job.persona_name, job.existing, domain_context=job.domain_context,
+                                    task_description=job.task_description, max_per_type=job.max_suggestions_per_type,
+                                    temperature=job.temperature, include_definitions=job.include_definitions,
+                                    include_examples=job.include_examples, max_new_tokens=max_new_tokens)
+            result = model.chat_json(request, lambda tokens: augment_schema(
+                job.max_suggestions_per_type, job.include_definitions, job.include_examples, tokens))
+            try:
+                answer = read_answer(result, job.existing, job.max_suggestions_per_type)
+            except InvalidAnswer:  # schema-valid JSON, but nothing usable in it: one more try, as for bad JSON
+                result = model.chat(request)
+                answer = read_answer(result, job.existing, job.max_suggestions_per_type)
+        return AugmentResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated)
+
     @bentoml.on_shutdown
     def shutdown(self) -> None:
         self.unload_all()  # stops every engine process
+
+
+def answer_or_error(work: Callable, job: BaseModel, result_class: type[BaseModel]) -> BaseModel:
+    """`work(job)`, or `result_class(error=...)`: errors cross the process boundary as data, with their status."""
+    try:
+        return work(job)
+    except ServiceError as exc:
+        return result_class(error=exc.to_dict())
+    except InvalidAnswer as exc:
+        return result_class(error=ModelUnavailable(f"{job.model} gave no usable answer: {exc}",
+                                                   model=job.model).to_dict())
+    except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
+        log.exception("%s with %s failed", type(job).__name__, job.model)
+        return result_class(error=ServiceError(f"{job.model} failed: {type(exc).__name__}").to_dict())

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from runners.answer_budget import ascii_text, worst_case_tokens
 from runners.engines.chat import ChatRequest, ChatResult
 from runners.errors import BadRequest
 
@@ -24,48 +25,42 @@ SYSTEM = ("You are a video analyst. You are shown frames sampled from one video,
 
 
 def summary_schema(frame_count: int, max_new_tokens: int | None = None) -> dict:
-    """The answer's schema. With `max_new_tokens`, its strings and key-frame list are limited so that any answer
-    that follows it fits that many tokens (asked after an answer was cut there)."""
-    schema = {
+    """The answer's schema. With `max_new_tokens` (asked after an answer was cut there), its strings are short ASCII
+    and its key frames as many as fit, so that every answer the schema allows fits that many tokens."""
+    if max_new_tokens is None:
+        return _schema(frame_count, frame_count, {"type": "string"}, {"type": "string"}, {"type": "string"})
+    scale = 1.0
+    while True:
+        spare = max(0, int((max_new_tokens - ANSWER_FRAME) * scale))
+        key_frames = min(frame_count, spare * 4 // 10 // (KEY_FRAME_FRAME + MIN_DESCRIPTION))
+        description = spare * 4 // 10 // key_frames - KEY_FRAME_FRAME if key_frames else 0
+        schema = _schema(frame_count, key_frames, ascii_text(spare * 35 // 100), ascii_text(spare * 25 // 100),
+                         ascii_text(max(0, description)))
+        if worst_case_tokens(schema) <= max_new_tokens or spare == 0:
+            return schema
+        scale *= 0.9
+
+
+def _schema(frame_count: int, key_frames: int, summary: dict, visual_analysis: dict, description: dict) -> dict:
+    return {
         "type": "object",
         "properties": {
-            "summary": {"type": "string"},
-            "visual_analysis": {"type": "string"},
-            "key_frames": {"type": "array", "maxItems": frame_count, "items": {
+            "summary": summary,
+            "visual_analysis": visual_analysis,
+            "key_frames": {"type": "array", "maxItems": key_frames, "items": {
                 "type": "object",
                 "properties": {"frame_index": {"type": "integer", "minimum": 0, "maximum": frame_count - 1},
-                               "description": {"type": "string"}},
+                               "description": description},
                 "required": ["frame_index", "description"]}},
         },
         "required": ["summary", "visual_analysis", "key_frames"],
     }
-    if max_new_tokens is not None:
-        limit_lengths(schema, frame_count, max_new_tokens)
-    return schema
 
 
-# Worst cases for an answer that must fit a token budget: every structural character a token of its own, and every
-# text character up to 4 tokens (a byte-level tokenizer can spell a non-ASCII character byte by byte).
-ANSWER_FRAME = len('{"summary": "", "visual_analysis": "", "key_frames": []}') + 1  # + the end-of-text token
+# The answer's JSON with empty strings, plus the end-of-text token; one key frame's, with a two-digit index.
+ANSWER_FRAME = len('{"summary": "", "visual_analysis": "", "key_frames": []}') + 1
 KEY_FRAME_FRAME = len('{"frame_index": 00, "description": ""}, ')
-TOKENS_PER_CHARACTER = 4
-MIN_DESCRIPTION = 12
-
-
-def limit_lengths(schema: dict, frame_count: int, max_new_tokens: int) -> None:
-    """maxLength / maxItems so the longest answer the schema allows is at most `max_new_tokens` tokens: half of
-    what the structure leaves goes to the key frames (as many as fit with a useful description), the rest to the
-    summary (60%) and the visual analysis (40%)."""
-    spare = max(0, max_new_tokens - ANSWER_FRAME)
-    per_key_frame = KEY_FRAME_FRAME + MIN_DESCRIPTION * TOKENS_PER_CHARACTER
-    key_frames = min(frame_count, spare // 2 // per_key_frame)
-    description = (spare // 2 // key_frames - KEY_FRAME_FRAME) // TOKENS_PER_CHARACTER if key_frames else 0
-    text = (spare - key_frames * (KEY_FRAME_FRAME + description * TOKENS_PER_CHARACTER)) // TOKENS_PER_CHARACTER
-    properties = schema["properties"]
-    properties["summary"]["maxLength"] = text * 6 // 10
-    properties["visual_analysis"]["maxLength"] = text * 4 // 10
-    properties["key_frames"]["maxItems"] = key_frames
-    properties["key_frames"]["items"]["properties"]["description"]["maxLength"] = description
+MIN_DESCRIPTION = 24  # characters: fewer key frames rather than descriptions too short to say anything
 
 
 def persona_text(persona_context: str | None, persona: dict | None) -> str | None:

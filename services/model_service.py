@@ -24,7 +24,7 @@ from runners.config import TASKS, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
 from runners.device import format_bytes
 from runners.errors import BadRequest, NotFound, ServiceError, TaskUnavailable
-from runners.language import LanguageRunner, SummarizeJob
+from runners.language import AugmentJob, LanguageRunner, SummarizeJob
 from runners.summarize import persona_text
 from runners.tracking import DISCONNECT_POLL_S, DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
 from runners.video import VideoCache, VideoInfo
@@ -32,13 +32,13 @@ from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_er
 from services.media import MediaPolicy
 from services.schemas import (AugmentRequest, AugmentResponse, DetectRequest, DetectResponse, FrameDetections,
                               HealthResponse, LoadResponse, ModelDescription, ModelRequest, ModelsInfoResponse,
-                              SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse, UnloadResponse,
-                              VideoMeta, split_prompt)
+                              PostValidation, SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse,
+                              UnloadResponse, VideoMeta, split_prompt)
 
 log = logging.getLogger(__name__)
 CONFIG = get_config()  # read at import: an invalid configuration stops `bentoml serve` with the bad key named
 
-# The runner that serves each task; tasks without one answer 503 until their runner exists.
+# The runner service that serves each task.
 RUNNER_OF_TASK = {"object_detection": "detection", "video_tracking": "tracking", "video_summarization": "language",
                   "ontology_augmentation": "language"}
 TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
@@ -107,11 +107,7 @@ class ModelService:
         raise NotFound(f"unknown model {model!r}; see GET /models/info for the configured models", field="model_id")
 
     def runner_for(self, task: str):
-        runner = self.runners().get(RUNNER_OF_TASK.get(task, ""))
-        if runner is None:
-            raise TaskUnavailable(f"{TASK_TITLES[task]} is not available yet in this version of the service: "
-                                  f"no runner serves it", task=task)
-        return runner
+        return self.runners()[RUNNER_OF_TASK[task]]
 
     async def warm_detector(self, name: str):
         """Load the model before its frames are batched, so a load never runs against the batcher's deadline. Its
@@ -193,8 +189,6 @@ class ModelService:
     @service_errors
     async def unload(self, request: ModelRequest, /) -> UnloadResponse:
         task = self.task_of(request.model_id)
-        if RUNNER_OF_TASK.get(task) not in self.runners():
-            return UnloadResponse(model_id=request.model_id, status="not_loaded", memory_freed_bytes=0)
         self.detector_models.pop(request.model_id, None)
         result = await self.runner_for(task).to_async.unload_model(request.model_id)
         raise_if_error(result.error)
@@ -298,13 +292,25 @@ class ModelService:
 
     @bentoml.api(route="/api/augment")
     @service_errors
-    async def augment(self, request: AugmentRequest, /) -> AugmentResponse:
-        self.model_name("ontology_augmentation", request.model)
-        raise self._unavailable("ontology_augmentation")
-
-    def _unavailable(self, task: str) -> TaskUnavailable:
-        return TaskUnavailable(f"{TASK_TITLES[task]} is not available yet in this version of the service: its models "
-                               f"are not implemented; no output is produced rather than a fabricated one", task=task)
+    async def augment(self, request: AugmentRequest, /, ctx: bentoml.Context) -> AugmentResponse:
+        started = time.perf_counter()
+        name = self.model_name("ontology_augmentation", request.model)
+        loaded = await self.language.to_async.load_model(name)  # a load failure is a 503 before any work
+        raise_if_error(loaded.error)
+        job = AugmentJob(model=name, persona_name=request.persona_name,
+                         existing=request.existing_ontology.model_dump(), domain_context=request.domain_context,
+                         task_description=request.task_description,
+                         max_suggestions_per_type=request.max_suggestions_per_type, temperature=request.temperature,
+                         include_definitions=request.include_definitions, include_examples=request.include_examples,
+                         max_new_tokens=request.max_new_tokens)
+        result = await until_disconnected(ctx, self.language.to_async.augment(job))
+        raise_if_error(result.error)
+        return AugmentResponse(
+            suggestions=result.suggestions, model_used=name, engine=result.engine,
+            inference_time_ms=round((time.perf_counter() - started) * 1000), tokens_generated=result.tokens_generated,
+            total_suggestions=result.total_suggestions,
+            post_validation=PostValidation(dropped=result.dropped, repaired=result.repaired, removed=result.removed),
+        )
 
 
 async def until_disconnected(ctx: bentoml.Context, work):

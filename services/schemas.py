@@ -251,9 +251,10 @@ class ExistingOntology(_Body):
     relationships: list[str] | None = Field(default=None, max_length=5000)
 
     @model_validator(mode="after")
-    def _some_category(self):
-        if all(v is None for v in (self.entity_types, self.event_types, self.roles, self.relationships)):
-            raise ValueError("existing_ontology needs at least one of entity_types, event_types, roles, relationships")
+    def _some_names(self):
+        if not any(self.entity_types or self.event_types or self.roles or self.relationships or ()):
+            raise ValueError("existing_ontology has no names: give at least one entity type, event type, role or "
+                             "relationship to build on")
         return self
 
 
@@ -267,28 +268,30 @@ class AugmentRequest(_Body):
     temperature: float = Field(default=0.7, ge=0, le=2)
     include_definitions: bool = True
     include_examples: bool = True
+    max_new_tokens: int | None = Field(default=None, ge=64, le=16384,
+                                       description="the answer's token budget (default: the model's, else 4096)")
 
 
-class TypeSuggestion(_Body):
-    name: str
+class Suggestion(_Body):
+    name: str = Field(description="written in the style of the category's existing names")
     definition: str | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1, description=(
+        "token_probability: the geometric-mean probability of the tokens that wrote the name (engines that give "
+        "log-probabilities: transformers, vLLM, SGLang); model_rating: the model's own 0-1 rating"))
+    confidence_source: Literal["token_probability", "model_rating"] | None = None
+
+
+class TypeSuggestion(Suggestion):
     examples: list[str] | None = None
-    confidence: float | None = Field(default=None, ge=0, le=1)
 
 
-class RoleSuggestion(_Body):
-    name: str
-    definition: str | None = None
-    applicable_to: list[str] = Field(default_factory=list)
-    confidence: float | None = Field(default=None, ge=0, le=1)
+class RoleSuggestion(Suggestion):
+    applicable_to: list[str] = Field(default_factory=list, description="existing or suggested entity/event types")
 
 
-class RelationshipSuggestion(_Body):
-    name: str
-    definition: str | None = None
-    source_type: str
-    target_type: str
-    confidence: float | None = Field(default=None, ge=0, le=1)
+class RelationshipSuggestion(Suggestion):
+    source_type: str = Field(description="an existing or suggested entity type")
+    target_type: str = Field(description="an existing or suggested entity type")
 
 
 class OntologySuggestions(_Body):
@@ -298,6 +301,16 @@ class OntologySuggestions(_Body):
     relationships: list[RelationshipSuggestion] = Field(default_factory=list)
 
 
+class PostValidation(_Body):
+    """What was done to the model's suggestions before they were returned."""
+    dropped: dict[str, int] = Field(default_factory=dict, description=(
+        "left out, by reason: duplicate (of an existing type or another suggestion, case and separators ignored), "
+        "malformed, over_limit (past max_suggestions_per_type), dangling_relationship (an end that is no entity "
+        "type)"))
+    repaired: dict[str, int] = Field(default_factory=dict, description="references respelled to a known type")
+    removed: dict[str, int] = Field(default_factory=dict, description="unknown names taken out of applicable_to")
+
+
 class AugmentResponse(_Body):
     suggestions: OntologySuggestions
     model_used: str
@@ -305,6 +318,7 @@ class AugmentResponse(_Body):
     inference_time_ms: int
     tokens_generated: int | None
     total_suggestions: int
+    post_validation: PostValidation = Field(default_factory=PostValidation)
 
 
 # -- model management ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from scripts.local_server import start_service, stop_service
+from tests.conftest import config_variant
+from tests.stub_openai import StubOpenAI
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +22,27 @@ def service(demo_config, tmp_path_factory):
 def client(service):
     with httpx.Client(base_url=service["url"], timeout=600) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def stub_service(demo_config, tmp_path_factory):
+    """The demo with two more language models served by a recording OpenAI-compatible stub (the network edge of
+    SGLang, vLLM and shared clusters): (client, stub)."""
+    stub = StubOpenAI()
+    folder = tmp_path_factory.mktemp("stub-serve")
+
+    def add_stub_models(config):
+        remote = {"framework": "openai", "base_url": stub.url}
+        config["models"]["video_summarization"]["options"]["remote-vlm"] = {
+            **remote, "model_id": "org/remote-vlm", "family": "qwen2-5-vl", "params_b": 72, "max_image_side": 320}
+        config["models"]["ontology_augmentation"]["options"]["remote-llm"] = {
+            **remote, "model_id": "org/remote-llm", "family": "llama", "params_b": 70}
+
+    path = config_variant(demo_config, folder / "models.yaml", add_stub_models)
+    process, url, _ = start_service(path, folder / "serve.log")
+    try:
+        with httpx.Client(base_url=url, timeout=600) as client:
+            yield client, stub
+    finally:
+        stop_service(process)
+        stub.close()

@@ -184,11 +184,6 @@ def test_management_and_unknown_routes(client):
     assert_envelope(client.get("/no/such/route"), 404, "no route")
 
 
-def test_tasks_without_models_yet_say_so(client, demo_video):
-    augment = client.post("/api/augment", json={"persona_name": "coach", "existing_ontology": {"roles": ["a"]}})
-    assert_envelope(augment, 503, "not available yet")
-
-
 def test_health_answers_while_inference_runs(client, service, demo_video):
     """A long detect is in flight (the model is in use) while /health answers and loads nothing new."""
     import threading

@@ -9,16 +9,12 @@ import io
 import json
 import math
 
-import httpx
 import pytest
 from PIL import Image
 
 from runners.summarize import summary_schema
-from scripts.local_server import start_service, stop_service
 from services.schemas import ModelsInfoResponse, SummarizeResponse
-from tests.conftest import config_variant
 from tests.integration.test_service import assert_envelope
-from tests.stub_openai import StubOpenAI
 
 pytestmark = pytest.mark.integration
 
@@ -97,27 +93,6 @@ def test_one_checkpoint_under_two_names_is_loaded_once(client):
 
 
 # -- the engine edge: an OpenAI-compatible endpoint (what SGLang, vLLM and shared clusters speak) -----------------
-@pytest.fixture(scope="module")
-def stub_service(demo_config, tmp_path_factory):
-    """The demo with one more summarization model served by a recording OpenAI-compatible stub."""
-    stub = StubOpenAI()
-    folder = tmp_path_factory.mktemp("stub-serve")
-
-    def add_stub_model(config):
-        config["models"]["video_summarization"]["options"]["remote-vlm"] = {
-            "model_id": "org/remote-vlm", "framework": "openai", "family": "qwen2-5-vl", "params_b": 72,
-            "base_url": stub.url, "max_image_side": 320}
-
-    path = config_variant(demo_config, folder / "models.yaml", add_stub_model)
-    process, url, _ = start_service(path, folder / "serve.log")
-    try:
-        with httpx.Client(base_url=url, timeout=600) as client:
-            yield client, stub
-    finally:
-        stop_service(process)
-        stub.close()
-
-
 def test_the_engine_receives_the_frames_in_order_and_the_schema(stub_service, demo_video):
     client, stub = stub_service
     answer = {"summary": "Shapes drift.", "visual_analysis": "Four shapes.",

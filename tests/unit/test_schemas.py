@@ -91,10 +91,11 @@ def test_augment_defaults_and_constraints():
                                              "existing_ontology": {"entity_types": ["Player"]}})
     assert (request.max_suggestions_per_type, request.temperature) == (10, 0.7)
     assert request.include_definitions and request.include_examples
-    assert "at least one of" in invalid(AugmentRequest, {"persona_name": "a", "existing_ontology": {}})
-    assert "persona_name" in invalid(AugmentRequest, {"existing_ontology": {"roles": []}})
+    assert "has no names" in invalid(AugmentRequest, {"persona_name": "a", "existing_ontology": {}})
+    assert "has no names" in invalid(AugmentRequest, {"persona_name": "a", "existing_ontology": {"roles": []}})
+    assert "persona_name" in invalid(AugmentRequest, {"existing_ontology": {"roles": ["Pitcher"]}})
     assert "max_suggestions_per_type" in invalid(
-        AugmentRequest, {"persona_name": "a", "existing_ontology": {"roles": []}, "max_suggestions_per_type": 51})
+        AugmentRequest, {"persona_name": "a", "existing_ontology": {"roles": ["R"]}, "max_suggestions_per_type": 51})
 
 
 def test_model_request_needs_a_name():
