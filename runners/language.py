@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +31,9 @@ from pydantic import BaseModel, Field
 
 from runners.config import EngineRuntime, ModelOption, ServiceConfig, get_config
 from runners.engines.chat import ChatEngine, ChatRequest, ChatResult, InvalidAnswer
-from runners.errors import BadRequest, ModelUnavailable, ServiceError
-from runners.runner_service import RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult
+from runners.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
+from runners.runner_service import (RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult,
+                                   run_until_disconnected)
 from runners.video import VideoCache
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,8 @@ class LanguageModel:
         return self.engine.name
 
     def chat(self, request: ChatRequest) -> ChatResult:
+        if request.cancelled is not None and request.cancelled():
+            raise Cancelled()
         if self.process is not None:
             url = self.process.ensure_running()  # restarts an engine that died (once)
             if url != self.engine.base_url:  # a restarted engine listens on a new port
@@ -260,6 +264,7 @@ class LanguageRunner(PooledModels):
     def __init__(self) -> None:
         super().__init__(TASKS[0], SETTINGS)
         self.videos = VideoCache()
+        self.jobs_cancelled = 0  # jobs stopped because their client disconnected (status, /health)
 
     # -- which name holds a load -----------------------------------------------------------------------------
     def option(self, name: str) -> ModelOption | None:
@@ -300,6 +305,7 @@ class LanguageRunner(PooledModels):
 
     def status_reply(self) -> RunnerStatus:
         status = super().status_reply()
+        status.jobs_cancelled = self.jobs_cancelled
         if self._pool is None:
             return status
         models = {}
@@ -327,14 +333,17 @@ class LanguageRunner(PooledModels):
 
     # -- summarization ---------------------------------------------------------------------------------------
     @bentoml.api
-    async def summarize(self, job: SummarizeJob) -> SummaryResult:
-        return await anyio.to_thread.run_sync(answer_or_error, self._summarize, job, SummaryResult)
+    async def summarize(self, job: SummarizeJob, ctx: bentoml.Context) -> SummaryResult:
+        """Stopped when the caller disconnects (in-process generation stops at the next token)."""
+        return await run_until_disconnected(ctx, lambda cancel: self.answer_or_error(self._summarize, job, cancel,
+                                                                                SummaryResult))
 
     @bentoml.api
-    async def augment(self, job: AugmentJob) -> AugmentResult:
-        return await anyio.to_thread.run_sync(answer_or_error, self._augment, job, AugmentResult)
+    async def augment(self, job: AugmentJob, ctx: bentoml.Context) -> AugmentResult:
+        return await run_until_disconnected(ctx, lambda cancel: self.answer_or_error(self._augment, job, cancel,
+                                                                                AugmentResult))
 
-    def _summarize(self, job: SummarizeJob) -> SummaryResult:
+    def _summarize(self, job: SummarizeJob, cancel: threading.Event) -> SummaryResult:
         from runners.prompt_budget import fit_prompt
         from runners.sampling import sample_frames
         from runners.summarize import build_request, read_answer, summary_schema
@@ -356,12 +365,13 @@ class LanguageRunner(PooledModels):
                                              max_new_tokens, job.temperature),
                 frames, model.engine, model=job.model, max_side=model.option.max_image_side,
                 max_new_tokens=max_new_tokens, context_length=model.context_length)
+            request.cancelled = cancel.is_set
             result = model.chat_json(request, lambda tokens: summary_schema(len(numbers), tokens))
         answer = read_answer(result, numbers, timestamps)
         return SummaryResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated,
                              sampled_frames=numbers, seconds=time.perf_counter() - started)
 
-    def _augment(self, job: AugmentJob) -> AugmentResult:
+    def _augment(self, job: AugmentJob, cancel: threading.Event) -> AugmentResult:
         from runners.augment import augment_schema, build_request, read_answer
 
         with self.pool.use(self.holder(job.model)) as model:
@@ -370,6 +380,7 @@ class LanguageRunner(PooledModels):
                                     task_description=job.task_description, max_per_type=job.max_suggestions_per_type,
                                     temperature=job.temperature, include_definitions=job.include_definitions,
                                     include_examples=job.include_examples, max_new_tokens=max_new_tokens)
+            request.cancelled = cancel.is_set
             result = model.chat_json(request, lambda tokens: augment_schema(
                 job.max_suggestions_per_type, job.include_definitions, job.include_examples, tokens))
             try:
@@ -379,20 +390,25 @@ class LanguageRunner(PooledModels):
                 answer = read_answer(result, job.existing, job.max_suggestions_per_type)
         return AugmentResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated)
 
+    def answer_or_error(self, work: Callable, job: BaseModel, cancel: threading.Event,
+                        result_class: type[BaseModel]) -> BaseModel:
+        """`work(job, cancel)`, or `result_class(error=...)`: errors cross the process boundary as data, with their
+        status."""
+        try:
+            return work(job, cancel)
+        except Cancelled:
+            log.info("%s with %s stopped: the client disconnected", type(job).__name__, job.model)
+            self.jobs_cancelled += 1
+            return result_class(error=ServiceError("the client disconnected; generation stopped").to_dict())
+        except ServiceError as exc:
+            return result_class(error=exc.to_dict())
+        except InvalidAnswer as exc:
+            return result_class(error=ModelUnavailable(f"{job.model} gave no usable answer: {exc}",
+                                                       model=job.model).to_dict())
+        except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
+            log.exception("%s with %s failed", type(job).__name__, job.model)
+            return result_class(error=ServiceError(f"{job.model} failed: {type(exc).__name__}").to_dict())
+
     @bentoml.on_shutdown
     def shutdown(self) -> None:
         self.unload_all()  # stops every engine process
-
-
-def answer_or_error(work: Callable, job: BaseModel, result_class: type[BaseModel]) -> BaseModel:
-    """`work(job)`, or `result_class(error=...)`: errors cross the process boundary as data, with their status."""
-    try:
-        return work(job)
-    except ServiceError as exc:
-        return result_class(error=exc.to_dict())
-    except InvalidAnswer as exc:
-        return result_class(error=ModelUnavailable(f"{job.model} gave no usable answer: {exc}",
-                                                   model=job.model).to_dict())
-    except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
-        log.exception("%s with %s failed", type(job).__name__, job.model)
-        return result_class(error=ServiceError(f"{job.model} failed: {type(exc).__name__}").to_dict())

@@ -4,9 +4,12 @@ replies, the memory budget."""
 from __future__ import annotations
 
 import abc
+import asyncio
+import logging
 import threading
-from typing import Any
+from typing import Any, Callable, TypeVar
 
+import anyio
 import psutil
 from pydantic import BaseModel, Field
 
@@ -14,6 +17,10 @@ from runners.config import ModelOption, RunnerConfig, ServiceConfig, get_config
 from runners.device import GB, device_capacity, pick_device
 from runners.errors import ModelUnavailable, ServiceError
 from runners.pool import ModelPool, PoolEntry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DISCONNECT_POLL_S = 0.5  # how often a long job checks that its client is still there
 
 # BentoML recycles inter-service connection pools every 100 requests by default, failing ~1% of calls under
 # concurrency ("Cannot write to closing transport"); keep connections for a day instead.
@@ -150,3 +157,23 @@ def runner_status(pool, device: str | None) -> RunnerStatus:
         report = cuda_memory_report() or {}
         status.gpu_memory_allocated, status.gpu_memory_reserved = report.get("allocated"), report.get("reserved")
     return status
+
+
+async def watch_client(ctx, job: asyncio.Future, stop: Callable[[], None]):
+    """Await `job`, calling `stop()` as soon as the caller disconnects (and when this coroutine ends in any way)."""
+    try:
+        while not job.done():
+            await asyncio.wait({job}, timeout=DISCONNECT_POLL_S)
+            if not job.done() and await ctx.request.is_disconnected():
+                log.info("client disconnected: stopping %s", ctx.request.url.path)
+                stop()
+        return await job
+    finally:
+        stop()
+
+
+async def run_until_disconnected(ctx, work: Callable[[threading.Event], T]) -> T:
+    """`work(cancel)` in a worker thread; `cancel` is set when the caller disconnects, and `work` checks it between
+    steps (frames, generated tokens) to stop early."""
+    cancel = threading.Event()
+    return await watch_client(ctx, asyncio.ensure_future(anyio.to_thread.run_sync(work, cancel)), cancel.set)

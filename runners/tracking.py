@@ -12,7 +12,6 @@ work, and `status` (which /health reads) answers from the event loop while frame
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import threading
@@ -26,8 +25,15 @@ from pydantic import BaseModel, Field
 
 from runners.config import ModelOption, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
-from runners.errors import BadRequest, ModelUnavailable, ServiceError
-from runners.runner_service import RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult
+from runners.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
+from runners.runner_service import (
+    RUNNER_CONNECTION,
+    ModelInfo,
+    PooledModels,
+    RunnerStatus,
+    UnloadResult,
+    run_until_disconnected,
+)
 from runners.video import VideoCache
 
 log = logging.getLogger(__name__)
@@ -39,7 +45,6 @@ SAM_FAMILIES = ("sam2", "samurai", "sam2long")
 SAME_OBJECT_IOU = 0.5
 # A detection that overlaps where a lost object was last seen this much re-finds it (it keeps its id).
 REFOUND_IOU = 0.3
-DISCONNECT_POLL_S = 0.5
 
 
 class Prompt(BaseModel):
@@ -77,10 +82,6 @@ class TrackResult(BaseModel):
     tracks: list[dict[str, Any]] = Field(default_factory=list)
     frames_processed: int = 0
     error: dict[str, Any] | None = None
-
-
-class Cancelled(Exception):
-    """The client went away: stop tracking."""
 
 
 def load_tracker(name: str, option: ModelOption, config: ServiceConfig, device: str):
@@ -150,17 +151,7 @@ class TrackingRunner(PooledModels):
     @bentoml.api
     async def track(self, job: TrackJob, ctx: bentoml.Context) -> TrackResult:
         """One tracking job, stopped when the caller disconnects."""
-        cancel = threading.Event()
-        work = asyncio.ensure_future(anyio.to_thread.run_sync(self.run_job, job, cancel))
-        try:
-            while not work.done():
-                await asyncio.wait({work}, timeout=DISCONNECT_POLL_S)
-                if not work.done() and await ctx.request.is_disconnected():
-                    log.info("tracking client disconnected: stopping %s", job.model)
-                    cancel.set()
-            return await work
-        finally:
-            cancel.set()  # also when this coroutine itself is cancelled
+        return await run_until_disconnected(ctx, lambda cancel: self.run_job(job, cancel))
 
     def run_job(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
         try:

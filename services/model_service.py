@@ -26,7 +26,8 @@ from runners.device import format_bytes
 from runners.errors import BadRequest, NotFound, ServiceError, TaskUnavailable
 from runners.language import AugmentJob, LanguageRunner, SummarizeJob
 from runners.summarize import persona_text
-from runners.tracking import DISCONNECT_POLL_S, DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
+from runners.runner_service import watch_client
+from runners.tracking import DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
 from runners.video import VideoCache, VideoInfo
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
 from services.media import MediaPolicy
@@ -316,15 +317,7 @@ class ModelService:
 async def until_disconnected(ctx: bentoml.Context, work):
     """Await `work`, cancelling it when the client disconnects: the runner call is dropped, and the runner stops."""
     task = asyncio.ensure_future(work)
-    try:
-        while not task.done():
-            await asyncio.wait({task}, timeout=DISCONNECT_POLL_S)
-            if not task.done() and await ctx.request.is_disconnected():
-                log.info("client disconnected: cancelling %s", ctx.request.url.path)
-                task.cancel()
-        return await task
-    finally:
-        task.cancel()
+    return await watch_client(ctx, task, task.cancel)
 
 
 def effective_vocabulary(request: DetectRequest | TrackRequest, name: str, open_vocabulary: bool,

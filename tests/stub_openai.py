@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -12,7 +13,7 @@ class StubOpenAI:
     def __init__(self, port: int = 0) -> None:
         self.requests: list[dict] = []  # bodies of POST /v1/chat/completions, in order
         self.headers: list[dict] = []
-        self.answers: list[dict] = []  # scripted replies: {"content", "logprobs"?, "status"?}
+        self.answers: list[dict] = []  # scripted replies: {"content", "logprobs"?, "status"?, "delay"?}
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -27,6 +28,7 @@ class StubOpenAI:
                 stub.requests.append(body)
                 stub.headers.append({k.lower(): v for k, v in self.headers.items()})
                 answer = stub.answers.pop(0) if stub.answers else {"content": "{}"}
+                time.sleep(answer.get("delay", 0))  # a slow engine
                 if answer.get("status", 200) != 200:
                     return self._reply(answer["status"], {"error": {"message": answer.get("content", "error")}})
                 self._reply(200, completion(body.get("model", ""), answer["content"], answer.get("logprobs")))
@@ -64,7 +66,6 @@ def main() -> None:
     """`python -m tests.stub_openai --port N`: the stub as a process of its own (an engine stand-in for the engine
     process manager's tests: /health, /v1/models, chat completions)."""
     import argparse
-    import time
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -22,6 +22,7 @@ class ChatRequest:
     max_new_tokens: int = 512
     temperature: float = 0.0
     logprobs: bool = True
+    cancelled: Callable[[], bool] | None = None  # true once the client has gone: stop generating (in-process engines)
 
 
 @dataclass

@@ -84,6 +84,8 @@ class OpenAIEngine:
         logprobs = None
         if choice.logprobs is not None and choice.logprobs.content:
             logprobs = [(item.token, float(item.logprob)) for item in choice.logprobs.content]
+            if "".join(token for token, _ in logprobs) == text + logprobs[-1][0]:
+                logprobs.pop()  # the stop token, which vLLM reports and the text leaves out
         usage = response.usage
         result = ChatResult(text=text, engine=self.name, model=self.model,
                             tokens_generated=usage.completion_tokens if usage else len(logprobs or []),

@@ -35,6 +35,8 @@ class EngineSettings:
     quantization: str | None = None  # the engine's own name (fp8, awq, bitsandbytes, ...)
     dtype: str = "auto"
     extra_args: list[str] = field(default_factory=list)
+    # for the engine process, over the runner's own (vLLM's CPU build: VLLM_CPU_KVCACHE_SPACE, KV cache in GiB)
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -68,15 +70,17 @@ def launch_command(engine: str, python: str, model: str, port: int, settings: En
 
 class EngineProcess:
     """One engine process serving one model. `ensure_running` starts it (or restarts it once after it died) and
-    returns its OpenAI base URL; `stop` ends it and its workers."""
+    returns its OpenAI base URL; `stop` ends it and its workers. `env`: variables set for the engine, over the
+    runner's own."""
 
     def __init__(self, name: str, command_for_port, log_path: Path, ready_timeout_s: float = 900.0,
-                 health_path: str = "/health") -> None:
+                 health_path: str = "/health", env: dict[str, str] | None = None) -> None:
         self.name = name
         self.command_for_port = command_for_port  # port -> command
         self.log_path = log_path
         self.ready_timeout_s = ready_timeout_s
         self.health_path = health_path
+        self.env = dict(env or {})
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
         self.restarts = 0
@@ -107,7 +111,7 @@ class EngineProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                            cwd=Path(__file__).resolve().parents[2])
+                                            cwd=Path(__file__).resolve().parents[2], env={**os.environ, **self.env})
         self.started_once = True
         self._wait_ready()
 

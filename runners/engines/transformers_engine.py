@@ -20,7 +20,7 @@ from typing import Any, Callable
 from runners.backends.hf import from_pretrained
 from runners.engines.chat import ChatRequest, ChatResult, parse_json_answer
 from runners.engines.hf_patches import runtime_patches
-from runners.errors import BadRequest, ModelUnavailable
+from runners.errors import BadRequest, Cancelled, ModelUnavailable
 
 # Tokens decoded before the first new one when cutting the output into per-token texts: enough for SentencePiece's
 # leading-space rule and byte-level merges to see their neighbours.
@@ -64,6 +64,18 @@ def token_logprobs(scores: list[Any], ids: list[int]) -> list[float]:
         logprob = float(torch.log_softmax(step[0].float(), dim=-1)[token_id])
         values.append(logprob if math.isfinite(logprob) else -1e9)  # a forced token outside the processed support
     return values
+
+
+class StopWhen:
+    """A stopping criterion for `generate`: stop every sequence once `cancelled()` (checked after each token)."""
+
+    def __init__(self, cancelled: Callable[[], bool]) -> None:
+        self.cancelled = cancelled
+
+    def __call__(self, input_ids, scores, **kwargs):
+        import torch
+
+        return torch.full((input_ids.shape[0],), self.cancelled(), dtype=torch.bool, device=input_ids.device)
 
 
 class TransformersEngine:
@@ -225,6 +237,8 @@ class TransformersEngine:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if request.logprobs:
             options.update(output_scores=True, return_dict_in_generate=True)
+        if request.cancelled is not None:
+            options["stopping_criteria"] = [StopWhen(request.cancelled)]
         with self._lock:
             if request.json_schema is not None:
                 from xgrammar.contrib.hf import LogitsProcessor
@@ -244,6 +258,8 @@ class TransformersEngine:
             except RuntimeError as exc:
                 raise ModelUnavailable(f"{self.model_name} failed to generate on {self.device}: {str(exc)[:300]}",
                                        model=self.model_name, engine=self.name) from None
+        if request.cancelled is not None and request.cancelled():
+            raise Cancelled()
         sequences = output.sequences if hasattr(output, "sequences") else output
         ids = [int(token) for token in sequences[0, prompt_tokens:].tolist()]  # a batch of one: never padded
         text = self._decode(ids)

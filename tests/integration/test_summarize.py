@@ -8,6 +8,9 @@ import base64
 import io
 import json
 import math
+import time
+
+import httpx
 
 import pytest
 from PIL import Image
@@ -137,3 +140,25 @@ def test_engine_refusals_and_invalid_answers(stub_service, demo_video):
     assert_envelope(client.post("/api/summarize", json=request), 503, "two tries")
     stub.answers.append({"status": 500, "content": "engine crashed"})
     assert_envelope(client.post("/api/summarize", json=request), 503, "answered 500")
+
+
+def test_a_client_that_disconnects_stops_the_job(stub_service):
+    """The engine's first answer is not JSON and slow; the client leaves meanwhile: no second try is made."""
+    client, stub = stub_service
+
+    def cancelled() -> int:
+        return client.get("/health").json()["runners"]["language"]["jobs_cancelled"]
+
+    before, asked = cancelled(), len(stub.requests)
+    stub.answers.extend([{"content": "not json", "delay": 2.0}, {"content": "{}"}])
+    try:
+        response = httpx.post(f"{client.base_url}/api/summarize", timeout=1.0, json={
+            "video_id": "shapes", "model": "remote-vlm", "frame_count": 2})
+        pytest.fail(f"the request ended before its client left: {response.text}")
+    except httpx.TimeoutException:
+        pass
+    deadline = time.monotonic() + 30
+    while cancelled() == before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert cancelled() == before + 1 and len(stub.requests) == asked + 1
+    stub.answers.clear()

@@ -92,6 +92,21 @@ def test_an_engine_that_cannot_start_is_a_503_with_its_log(tmp_path):
     assert "no CUDA device found" in info.value.message
 
 
+def test_the_engine_gets_its_environment_over_the_runners(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNNER_SIDE", "kept")
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "40")
+
+    def show_env(port: int) -> list[str]:
+        return [sys.executable, "-c", "import os, sys; print('env:', os.environ['RUNNER_SIDE'], "
+                                      "os.environ['VLLM_CPU_KVCACHE_SPACE']); sys.exit(3)"]
+
+    engine = EngineProcess("vllm", show_env, tmp_path / "engine.log", ready_timeout_s=60,
+                           env={"VLLM_CPU_KVCACHE_SPACE": "1"})
+    with pytest.raises(ModelUnavailable) as info:
+        engine.ensure_running()
+    assert "env: kept 1" in info.value.message
+
+
 def test_a_killed_runner_leaves_no_engine_behind(tmp_path):
     """The runner is SIGKILLed (no shutdown code runs): the watchdog stops the engine."""
     runner = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""

@@ -25,3 +25,18 @@ def test_local_paths_need_no_download(demo_config):
 def test_unknown_model_is_refused():
     with pytest.raises(SystemExit, match="unknown model"):
         plan(load_config(DEFAULT_CONFIG), ["nope"])
+
+
+def test_language_models_come_from_the_hub_and_remote_ones_are_skipped():
+    config = load_config(DEFAULT_CONFIG.parent / "models.cpu.yaml")
+    assert plan(config, ["qwen2-5-vl-3b", "gemma-3-4b", "gemma-3-4b-text"]) == [
+        ("qwen2-5-vl-3b", "huggingface", "Qwen/Qwen2.5-VL-3B-Instruct"),
+        ("gemma-3-4b", "huggingface", "google/gemma-3-4b-it"),
+        ("gemma-3-4b-text", "huggingface", "google/gemma-3-4b-it"),
+    ]
+    data = config.model_dump()
+    data["models"]["ontology_augmentation"]["options"]["shared"] = {
+        "model_id": "served-name", "framework": "openai", "family": "llama", "params_b": 70,
+        "base_url": "http://cluster:30000/v1"}
+    remote = config.model_validate(data)
+    assert plan(remote, ["shared"]) == []

@@ -10,7 +10,7 @@ import pytest
 
 from runners.config import ServiceConfig
 from runners.engines.chat import ChatRequest, ChatResult, InvalidAnswer
-from runners.errors import BadRequest, ModelUnavailable
+from runners.errors import BadRequest, Cancelled, ModelUnavailable
 from runners.language import LanguageModel, load_holder, load_language_model, why_not
 from runners.prompt_budget import MIN_IMAGE_SIDE, fit_prompt, resize_longest
 from tests.stub_openai import StubOpenAI
@@ -194,5 +194,26 @@ def test_a_real_processor_counts_fewer_tokens_for_smaller_frames(tiny_qwen):
         full = engine.count_tokens(make(frames))
         small = engine.count_tokens(make([resize_longest(f, 28) for f in frames]))
         assert small < full
+    finally:
+        engine.close()
+
+
+def test_generation_stops_when_the_client_has_gone(tiny_qwen):
+    from runners.engines.transformers_engine import TransformersEngine
+
+    engine = TransformersEngine("tiny", tiny_qwen, "cpu", vision=True)
+    checks = []
+
+    def cancelled() -> bool:  # the client goes away after the third token
+        checks.append(1)
+        return len(checks) > 3
+
+    try:
+        with pytest.raises(Cancelled):
+            engine.chat(ChatRequest(text="Describe.", max_new_tokens=500, cancelled=cancelled))
+        assert len(checks) == 5  # after each token (the fourth stopped it), and once after generating
+        model = LanguageModel("m", config({"m": option("x")}).option("video_summarization", "m"), engine, True)
+        with pytest.raises(Cancelled):  # a retry is not started for a client that has gone
+            model.chat(ChatRequest(text="Describe.", cancelled=lambda: True))
     finally:
         engine.close()
