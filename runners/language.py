@@ -331,17 +331,17 @@ class LanguageRunner(PooledModels):
     async def status(self) -> RunnerStatus:
         return self.status_reply()
 
-    # -- summarization ---------------------------------------------------------------------------------------
+    # -- the tasks -------------------------------------------------------------------------------------------
+    # Both jobs stop when their caller disconnects (in-process generation at the next token).
     @bentoml.api
     async def summarize(self, job: SummarizeJob, ctx: bentoml.Context) -> SummaryResult:
-        """Stopped when the caller disconnects (in-process generation stops at the next token)."""
-        return await run_until_disconnected(ctx, lambda cancel: self.answer_or_error(self._summarize, job, cancel,
-                                                                                SummaryResult))
+        return await run_until_disconnected(
+            ctx, lambda cancel: self.answer_or_error(self._summarize, job, cancel, SummaryResult))
 
     @bentoml.api
     async def augment(self, job: AugmentJob, ctx: bentoml.Context) -> AugmentResult:
-        return await run_until_disconnected(ctx, lambda cancel: self.answer_or_error(self._augment, job, cancel,
-                                                                                AugmentResult))
+        return await run_until_disconnected(
+            ctx, lambda cancel: self.answer_or_error(self._augment, job, cancel, AugmentResult))
 
     def _summarize(self, job: SummarizeJob, cancel: threading.Event) -> SummaryResult:
         from runners.prompt_budget import fit_prompt
@@ -373,6 +373,7 @@ class LanguageRunner(PooledModels):
 
     def _augment(self, job: AugmentJob, cancel: threading.Event) -> AugmentResult:
         from runners.augment import augment_schema, build_request, read_answer
+        from runners.prompt_budget import fit_answer
 
         with self.pool.use(self.holder(job.model)) as model:
             max_new_tokens = job.max_new_tokens or model.option.max_new_tokens or DEFAULT_MAX_NEW_TOKENS_AUGMENT
@@ -380,6 +381,8 @@ class LanguageRunner(PooledModels):
                                     task_description=job.task_description, max_per_type=job.max_suggestions_per_type,
                                     temperature=job.temperature, include_definitions=job.include_definitions,
                                     include_examples=job.include_examples, max_new_tokens=max_new_tokens)
+            request = fit_answer(request, model.engine, model=job.model, context_length=model.context_length,
+                                 requested=job.max_new_tokens is not None)
             request.cancelled = cancel.is_set
             result = model.chat_json(request, lambda tokens: augment_schema(
                 job.max_suggestions_per_type, job.include_definitions, job.include_examples, tokens))

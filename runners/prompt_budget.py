@@ -62,3 +62,20 @@ def fit_prompt(make_request: Callable[[list[np.ndarray]], ChatRequest], frames: 
                      f"{context_length} tokens keeps {max_new_tokens} for the answer (max_new_tokens): at most {fit} "
                      f"frames fit; lower frame_count or max_new_tokens", field="frame_count", frames_that_fit=fit,
                      prompt_tokens=count, context_length=context_length)
+
+
+def fit_answer(request: ChatRequest, engine: ChatEngine, *, model: str, context_length: int | None,
+               requested: bool) -> ChatRequest:
+    """`request` with an answer budget that fits the context after its prompt: a default budget is lowered to the
+    room left, a budget the client asked for that does not fit is a 400 (as is a prompt that leaves no room)."""
+    count = engine.count_tokens(request) if context_length is not None else None
+    if count is None:
+        return request
+    room = context_length - count
+    if room <= 0 or (requested and request.max_new_tokens > room):
+        raise BadRequest(f"the prompt takes {count} of {model}'s {context_length} context tokens, leaving "
+                         f"{max(0, room)} for the answer: shorten the request (existing names, context) or lower "
+                         f"max_new_tokens", field="max_new_tokens", prompt_tokens=count,
+                         context_length=context_length)
+    request.max_new_tokens = min(request.max_new_tokens, room)
+    return request

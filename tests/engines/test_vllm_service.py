@@ -86,7 +86,7 @@ def test_augment_through_vllm(vllm_service):
     ontology = {"entity_types": ["Player", "Ball"], "event_types": ["Pitch"]}
     response = client.post("/api/augment", json={"persona_name": "scout", "existing_ontology": ontology,
                                                  "model": "served-llm", "max_suggestions_per_type": 1,
-                                                 "include_examples": False, "max_new_tokens": 900})
+                                                 "include_examples": False})  # budget: what the context leaves
     assert response.status_code == 200, response.text
     body = AugmentResponse.model_validate(response.json())
     assert body.engine == "vllm" and body.total_suggestions <= 4

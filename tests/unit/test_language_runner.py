@@ -12,7 +12,7 @@ from runners.config import ServiceConfig
 from runners.engines.chat import ChatRequest, ChatResult, InvalidAnswer
 from runners.errors import BadRequest, Cancelled, ModelUnavailable
 from runners.language import LanguageModel, load_holder, load_language_model, why_not
-from runners.prompt_budget import MIN_IMAGE_SIDE, fit_prompt, resize_longest
+from runners.prompt_budget import MIN_IMAGE_SIDE, fit_answer, fit_prompt, resize_longest
 from tests.stub_openai import StubOpenAI
 
 DETECTION = {"selected": "d", "options": {"d": {"model_id": "yolo11n.pt", "framework": "ultralytics",
@@ -217,3 +217,18 @@ def test_generation_stops_when_the_client_has_gone(tiny_qwen):
             model.chat(ChatRequest(text="Describe.", cancelled=lambda: True))
     finally:
         engine.close()
+
+
+def test_a_default_answer_budget_shrinks_to_the_room_left_and_a_requested_one_must_fit():
+    engine = CountingEngine()  # a text prompt: 50 tokens
+    lowered = fit_answer(ChatRequest(text="q", max_new_tokens=4096), engine, model="m", context_length=2048,
+                         requested=False)
+    assert lowered.max_new_tokens == 1998
+    kept = fit_answer(ChatRequest(text="q", max_new_tokens=500), engine, model="m", context_length=2048,
+                      requested=True)
+    assert kept.max_new_tokens == 500
+    with pytest.raises(BadRequest, match="leaving 1998 for the answer") as caught:
+        fit_answer(ChatRequest(text="q", max_new_tokens=4096), engine, model="m", context_length=2048, requested=True)
+    assert caught.value.details["prompt_tokens"] == 50
+    with pytest.raises(BadRequest, match="leaving 0"):
+        fit_answer(ChatRequest(text="q", max_new_tokens=10), engine, model="m", context_length=40, requested=False)
