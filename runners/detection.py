@@ -20,6 +20,7 @@ import anyio
 import bentoml
 from pydantic import BaseModel, Field
 
+from runners import metrics
 from runners.batching import ContinuousBatcher
 from runners.config import ModelOption, ServiceConfig, get_config
 from runners.errors import ModelUnavailable, ServiceError
@@ -86,6 +87,7 @@ def load_detector(name: str, option: ModelOption, config: ServiceConfig, device:
 )
 class DetectionRunner(PooledModels):
     task_title = "detection model"
+    runner_name = "detection"
 
     def __init__(self) -> None:
         super().__init__(TASK, SETTINGS)
@@ -188,6 +190,7 @@ class DetectionRunner(PooledModels):
         shared = DetectSettings(confidence_threshold=min(job_settings(j).lowest_threshold for j in jobs),
                                 nms_threshold=jobs[0].nms_threshold,
                                 max_detections=max(j.max_detections for j in jobs))
+        metrics.batch_size(self.runner_name, model, len(jobs))
         try:
             with self.pool.use(model) as detector:
                 detections = detector.detect(frames, vocabulary, shared)
@@ -202,6 +205,7 @@ class DetectionRunner(PooledModels):
             height, width = frame.shape[:2]
             objects = finalize(found, vocabulary, job_settings(job), width=width, height=height, labels=job.labels)
             results[i] = FrameResult(frame_number=job.frame_number, objects=objects)
+        metrics.frames_processed("detection", len(jobs))
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:

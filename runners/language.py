@@ -29,6 +29,7 @@ import anyio
 import bentoml
 from pydantic import BaseModel, Field
 
+from runners import metrics
 from runners.config import EngineRuntime, ModelOption, ServiceConfig, get_config
 from runners.engines.chat import ChatEngine, ChatRequest, ChatResult, InvalidAnswer
 from runners.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
@@ -260,6 +261,7 @@ class LanguageModelInfo(ModelInfo):
 )
 class LanguageRunner(PooledModels):
     task_title = "language model"
+    runner_name = "language"
 
     def __init__(self) -> None:
         super().__init__(TASKS[0], SETTINGS)
@@ -367,6 +369,7 @@ class LanguageRunner(PooledModels):
                 max_new_tokens=max_new_tokens, context_length=model.context_length)
             request.cancelled = cancel.is_set
             result = model.chat_json(request, lambda tokens: summary_schema(len(numbers), tokens))
+            metrics.frames_processed("summarization", len(numbers))
         answer = read_answer(result, numbers, timestamps)
         return SummaryResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated,
                              sampled_frames=numbers, seconds=time.perf_counter() - started)

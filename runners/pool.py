@@ -6,6 +6,7 @@
   recently used first, until the new model's estimate fits the budget.
 - A failed load is reported to every caller that waited for it, as `ModelUnavailable` naming the model and the fix.
 - `status()` never loads anything.
+- `on_loaded(entry)` and `on_freed(entry)` are told of every load and of every unload or eviction (metrics).
 """
 
 from __future__ import annotations
@@ -46,11 +47,14 @@ class ModelPool:
         unloader: Callable[[Any], None] = lambda model: None,
         memory_probe: Callable[[str], int] = memory_in_use,
         unload_timeout_s: float = 600.0,
+        on_loaded: Callable[[PoolEntry], None] = lambda entry: None,
+        on_freed: Callable[[PoolEntry], None] = lambda entry: None,
     ) -> None:
         self._loader = loader
         self._unloader = unloader
         self._estimate = estimate_bytes
         self._probe = memory_probe
+        self._on_loaded, self._on_freed = on_loaded, on_freed
         self.device = device
         self.budget_bytes = budget_bytes
         self.unload_timeout_s = unload_timeout_s
@@ -114,6 +118,7 @@ class ModelPool:
             entry.state, entry.refs = "ready", 1
             self.loads += 1
             self._cond.notify_all()
+        self._on_loaded(entry)
         return entry
 
     # -- memory ---------------------------------------------------------------------------------------------------
@@ -151,6 +156,7 @@ class ModelPool:
         self._unloader(model)
         del model
         release_memory(self.device)
+        self._on_freed(entry)
         self._cond.notify_all()
         return max(0, before - self._probe(self.device))
 

@@ -13,6 +13,7 @@ import anyio
 import psutil
 from pydantic import BaseModel, Field
 
+from runners import metrics
 from runners.config import ModelOption, RunnerConfig, ServiceConfig, get_config
 from runners.device import GB, device_capacity, pick_device
 from runners.errors import ModelUnavailable, ServiceError
@@ -63,6 +64,7 @@ class PooledModels(abc.ABC):
     and the load / unload replies. A runner subclasses it and says how to build a model and describe it."""
 
     task_title = "model"  # in "<name> is not a configured <task_title>"
+    runner_name = "runner"  # the `runner` label of its metrics, as in /health's `runners`
 
     def __init__(self, task: str, settings: RunnerConfig) -> None:
         self.config = get_config()
@@ -92,6 +94,8 @@ class PooledModels(abc.ABC):
                         self._load, device=device, unloader=lambda model: model.close(),
                         estimate_bytes=self._estimate_bytes,
                         budget_bytes=memory_budget(self.config, self.settings, device),
+                        on_loaded=lambda entry: metrics.model_loaded(self.runner_name, entry.name, entry.load_seconds),
+                        on_freed=lambda entry: metrics.model_unloaded(self.runner_name, entry.name),
                     )
                     self._device = device
         return self._pool

@@ -23,6 +23,7 @@ import anyio
 import bentoml
 from pydantic import BaseModel, Field
 
+from runners import metrics
 from runners.config import ModelOption, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
 from runners.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
@@ -116,6 +117,7 @@ class TrackingRunner(PooledModels):
     detector = bentoml.depends(DetectionRunner)
 
     task_title = "tracking model"
+    runner_name = "tracking"
 
     def __init__(self) -> None:
         super().__init__(TASK, SETTINGS)
@@ -190,6 +192,7 @@ class TrackingRunner(PooledModels):
                     follow.close()
         finally:
             self.jobs.pop(job_id, None)
+            metrics.frames_processed("tracking", progress["frames_done"])  # stopped jobs count what they did
         return TrackResult(tracks=recorder.tracks(), frames_processed=len(frames))
 
     def detect(self, spec: DetectorSpec, video_path: str, frame_number: int) -> list[tuple[list[float], str]]:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -23,9 +24,14 @@ def free_port() -> int:
 
 def start_service(config: Path, log_path: Path, env: dict | None = None,
                   timeout_s: float = 120) -> tuple[subprocess.Popen, str, float]:
-    """Returns (process, base url, seconds until /readyz answered 200)."""
+    """Returns (process, base url, seconds until /readyz answered 200).
+
+    Each server gets a BentoML home of its own next to its log: `bentoml serve` empties
+    `$BENTOML_HOME/prometheus_multiproc_dir` when it starts and every server under that home writes its metrics there,
+    so servers sharing a home (the test suite runs several) would wipe and mix each other's /metrics."""
     port = free_port()
-    full_env = {**os.environ, "MODEL_CONFIG": str(config), **(env or {})}
+    home = log_path.parent / f"bentoml-home-{port}"
+    full_env = {**os.environ, "MODEL_CONFIG": str(config), "BENTOML_HOME": str(home), **(env or {})}
     if "MEDIA_ROOTS" not in (env or {}):
         full_env.pop("MEDIA_ROOTS", None)  # the config's media roots apply
     log = open(log_path, "w")
@@ -49,13 +55,26 @@ def start_service(config: Path, log_path: Path, env: dict | None = None,
     raise RuntimeError(f"bentoml serve not ready in {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
-def stop_service(process: subprocess.Popen) -> None:
-    """SIGTERM the whole process group (service + runners), SIGKILL what is left after 30 s."""
+def stop_service(process: subprocess.Popen, grace_s: float = 30) -> None:
+    """SIGTERM the server's process group and every process below it (BentoML starts the public service's worker in
+    a group of its own), SIGKILL whatever is left after `grace_s`."""
     try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        family = []
+    for send in (lambda: os.killpg(process.pid, signal.SIGTERM), *(p.terminate for p in family)):
         try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
+            send()
+        except (ProcessLookupError, psutil.NoSuchProcess):
             pass
+    _, alive = psutil.wait_procs(family, timeout=grace_s)
+    for survivor in alive:
+        try:
+            survivor.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=10)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        pass

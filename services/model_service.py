@@ -31,6 +31,7 @@ from runners.tracking import DetectorSpec, Prompt, TrackingRunner, TrackJob, che
 from runners.video import VideoCache, VideoInfo
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
 from services.media import MediaPolicy
+from services.openapi import serve_published_contract
 from services.schemas import (AugmentRequest, AugmentResponse, DetectRequest, DetectResponse, FrameDetections,
                               HealthResponse, LoadResponse, ModelDescription, ModelRequest, ModelsInfoResponse,
                               PostValidation, SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse,
@@ -139,7 +140,7 @@ class ModelService:
         healthy = all(s.get("status") != "unreachable" for s in statuses.values())
         return statuses, healthy
 
-    @http.get("/health", response_model=HealthResponse)
+    @http.get("/health", response_model=HealthResponse, operation_id="health")
     async def health(self) -> HealthResponse:
         statuses, healthy = await self.runner_statuses()
         loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
@@ -154,7 +155,7 @@ class ModelService:
             runners=statuses,
         )
 
-    @http.get("/models/info", response_model=ModelsInfoResponse)
+    @http.get("/models/info", response_model=ModelsInfoResponse, operation_id="models_info")
     async def models_info(self) -> ModelsInfoResponse:
         statuses, _ = await self.runner_statuses()
         loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
@@ -347,3 +348,4 @@ def effective_vocabulary(request: DetectRequest | TrackRequest, name: str, open_
 
 
 ModelService.add_asgi_middleware(ErrorEnvelopeMiddleware)
+serve_published_contract(ModelService)  # /docs.json and the Bento's openapi.yaml: services/openapi.py

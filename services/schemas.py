@@ -7,6 +7,7 @@ violation is a 400 whose `details.errors` lists pydantic's findings.
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -272,13 +273,18 @@ class AugmentRequest(_Body):
                                        description="the answer's token budget (default: the model's, else 4096)")
 
 
+class ConfidenceSource(str, Enum):
+    token_probability = "token_probability"
+    model_rating = "model_rating"
+
+
 class Suggestion(_Body):
     name: str = Field(description="written in the style of the category's existing names")
     definition: str | None = None
     confidence: float | None = Field(default=None, ge=0, le=1, description=(
         "token_probability: the geometric-mean probability of the tokens that wrote the name (engines that give "
         "log-probabilities: transformers, vLLM, SGLang); model_rating: the model's own 0-1 rating"))
-    confidence_source: Literal["token_probability", "model_rating"] | None = None
+    confidence_source: ConfidenceSource | None = None
 
 
 class TypeSuggestion(Suggestion):

@@ -129,3 +129,32 @@ def test_a_failed_load_reaches_every_waiter_and_is_retried_later():
     with pytest.raises(ModelUnavailable):
         pool.load("a")
     assert len(attempts) == 2
+
+
+def test_loads_evictions_and_unloads_reach_the_callbacks():
+    """What the runners' metrics hear of: every finished load (with its time), every eviction and unload."""
+    sizes, events = {"a": 4 * GB, "b": 4 * GB, "c": 4 * GB}, []
+    memory = FakeMemory()
+
+    def loader(name):
+        if name == "broken":
+            raise RuntimeError("no weights")
+        memory.used += sizes[name]
+        return name
+
+    def unloader(name):
+        memory.used -= sizes[name]
+
+    pool = ModelPool(loader, unloader=unloader, estimate_bytes=lambda n: sizes.get(n, 0), budget_bytes=9 * GB,
+                     memory_probe=memory.probe,
+                     on_loaded=lambda entry: events.append(("loaded", entry.name, entry.load_seconds > 0)),
+                     on_freed=lambda entry: events.append(("freed", entry.name)))
+    pool.load("a")
+    pool.load("b")
+    pool.load("c")  # evicts a
+    with pytest.raises(ModelUnavailable):
+        pool.load("broken")
+    pool.unload("b")
+    pool.unload("b")  # not loaded: nothing to tell
+    assert events == [("loaded", "a", True), ("loaded", "b", True), ("freed", "a"), ("loaded", "c", True),
+                      ("freed", "b")]

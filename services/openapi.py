@@ -1,0 +1,117 @@
+"""The published API contract: BentoML's generated OpenAPI document, made fit for client generators.
+
+BentoML describes a route's errors with its own exception schemas and names request bodies `...IODescriptor`; this
+service answers every error with one envelope (services/errors.py). `publish` rewrites the document: the project's
+name and version, readable schema names, operation ids that read as function names, and each route's error
+statuses with the envelope's schema. BentoML has no hook for the document it serves at /docs.json and writes into a
+Bento (apis/openapi.yaml), so `serve_published_contract` gives the service a subclass whose `openapi_spec` is the
+published one.
+
+`python scripts/export_openapi.py` writes it to openapi.json at the repository root (tests fail when they drift).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from services.schemas import ErrorResponse
+
+REPO = Path(__file__).resolve().parent.parent
+IO_SUFFIX = "IODescriptor"
+ERROR_SCHEMA = "ErrorResponse"
+# What each route can answer besides 200 (services/errors.py maps the runners' errors to these).
+VIDEO_ERRORS = {"400": "invalid request (the message names the field)",
+                "403": "the video is outside the media roots, or a URL / protocol string",
+                "404": "no such video, or no such model",
+                "422": "the file is not a readable video",
+                "500": "a bug: the message and request_id help to report it",
+                "503": "the model cannot be loaded or served now (the message says why and what to do)"}
+ERRORS = {
+    "/api/detect": VIDEO_ERRORS, "/api/track": VIDEO_ERRORS, "/api/summarize": VIDEO_ERRORS,
+    "/api/augment": {k: VIDEO_ERRORS[k] for k in ("400", "500", "503")},
+    "/models/load": {k: VIDEO_ERRORS[k] for k in ("400", "404", "500", "503")},
+    "/models/unload": {k: VIDEO_ERRORS[k] for k in ("400", "404", "500", "503")},
+}
+# Tags group the routes (a generated client's modules: video_model_client.api.tasks.detect, ...).
+TAGS = {"/api/detect": "tasks", "/api/track": "tasks", "/api/summarize": "tasks", "/api/augment": "tasks",
+        "/models/load": "models", "/models/unload": "models", "/models/info": "models", "/health": "health"}
+TAG_DESCRIPTIONS = {"tasks": "detection, tracking, summarization, ontology suggestions",
+                    "models": "which models exist, load and unload them", "health": "the service and its runners",
+                    "infrastructure": "probes and Prometheus metrics (BentoML's)"}
+# BentoML's own error and task schemas, which no published route refers to once the envelope replaces them.
+BENTOML_ONLY = ("InvalidArgument", "NotFound", "InternalServerError", "TaskStatusResponse")
+DESCRIPTION = ("Detect objects in chosen frames, track objects through frame ranges, summarize a video for an "
+               "analyst, and suggest ontology types. Every error has one shape: {error, message, details} "
+               "(details.request_id identifies the request).")
+
+
+@functools.cache
+def project_version() -> str:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+
+
+def publish(spec: dict[str, Any]) -> dict[str, Any]:
+    spec = copy.deepcopy(spec)
+    spec["info"] = {"title": "Video model service", "version": project_version(), "description": DESCRIPTION}
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    renames = {name: name.removesuffix(IO_SUFFIX) for name in schemas if name.endswith(IO_SUFFIX)}
+    for old, new in renames.items():
+        schema = schemas.pop(old)
+        schema["title"] = new
+        schemas[new] = schema
+    spec = _replace_refs(spec, {f"#/components/schemas/{o}": f"#/components/schemas/{n}" for o, n in renames.items()})
+    schemas = spec["components"]["schemas"]
+    schemas[ERROR_SCHEMA] = ErrorResponse.model_json_schema()
+    spec["tags"] = [{"name": name, "description": text} for name, text in TAG_DESCRIPTIONS.items()]
+    for route, path in spec["paths"].items():
+        for method, operation in path.items():
+            operation["tags"] = [TAGS.get(route, "infrastructure")]
+            if "x-bentoml-name" in operation:  # a BentoML API: named after its method, errors as the envelope
+                operation["operationId"] = operation["x-bentoml-name"]
+                operation["requestBody"]["required"] = True
+                for body in (operation["requestBody"], *operation["responses"].values()):
+                    _refer_to_component(body, schemas)
+                ok = operation["responses"].get(200) or operation["responses"]["200"]  # BentoML keys statuses as ints
+                operation["responses"] = {"200": ok, **{
+                    status: {"description": description, "content": {"application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}}
+                    for status, description in ERRORS.get(route, {}).items()}}
+    for name in BENTOML_ONLY:
+        schemas.pop(name, None)
+    return spec
+
+
+def _refer_to_component(body: dict, schemas: dict[str, Any]) -> None:
+    """A body schema BentoML inlined (titled `<Model>IODescriptor`) becomes a reference to the model's component, so
+    that generators make one class of it."""
+    media = body.get("content", {}).get("application/json", {})
+    name = media.get("schema", {}).get("title", "").removesuffix(IO_SUFFIX)
+    if name in schemas:
+        media["schema"] = {"$ref": f"#/components/schemas/{name}"}
+
+
+def _replace_refs(node: Any, refs: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: refs.get(v, v) if k == "$ref" else _replace_refs(v, refs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_replace_refs(v, refs) for v in node]
+    return node
+
+
+def serve_published_contract(service) -> None:
+    """Make `service` (a bentoml.Service) serve and build with the published document."""
+    from bentoml._internal.service.openapi.specification import OpenAPISpecification
+    from bentoml._internal.utils.cattr import bentoml_cattr
+
+    class PublishedContract(type(service)):
+        __slots__ = ()
+
+        @property
+        def openapi_spec(self) -> OpenAPISpecification:
+            return bentoml_cattr.structure(publish(super().openapi_spec.asdict()), OpenAPISpecification)
+
+    service.__class__ = PublishedContract
