@@ -47,6 +47,7 @@ from typing import Any, Callable
 
 from runners.answer_budget import ascii_text, worst_case_tokens
 from runners.engines.chat import ChatRequest, ChatResult, InvalidAnswer
+from runners.errors import BadRequest
 from runners.summarize import value_spans
 
 CATEGORIES = ("entity_types", "event_types", "roles", "relationships")
@@ -199,9 +200,17 @@ def _schema(max_per_type: int, include_definitions: bool, include_examples: bool
             "required": list(CATEGORIES), "additionalProperties": False}
 
 
+def empty_answer_tokens() -> int:
+    """The most tokens the empty answer (four empty lists) can take: no budget below it holds any answer."""
+    return worst_case_tokens(_schema(0, False, False, SHORT_NAME, SHORT_DEFINITION, SHORT_EXAMPLES))
+
+
 def build_request(persona_name: str, existing: dict[str, list[str] | None], *, domain_context: str | None,
                   task_description: str | None, max_per_type: int, temperature: float, include_definitions: bool,
                   include_examples: bool, max_new_tokens: int) -> ChatRequest:
+    if max_new_tokens < empty_answer_tokens():  # found by fuzzing: it was cut twice, then a 503
+        raise BadRequest(f"max_new_tokens must be at least {empty_answer_tokens()} for suggestions: the JSON of an "
+                         f"empty answer alone can take that many tokens", field="max_new_tokens")
     styles = category_styles(existing)
     lines = [f"Analyst: {persona_name}"]
     if domain_context and domain_context.strip():

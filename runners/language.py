@@ -375,7 +375,7 @@ class LanguageRunner(PooledModels):
                              sampled_frames=numbers, seconds=time.perf_counter() - started)
 
     def _augment(self, job: AugmentJob, cancel: threading.Event) -> AugmentResult:
-        from runners.augment import augment_schema, build_request, read_answer
+        from runners.augment import augment_schema, build_request, empty_answer_tokens, read_answer
         from runners.prompt_budget import fit_answer
 
         with self.pool.use(self.holder(job.model)) as model:
@@ -386,6 +386,10 @@ class LanguageRunner(PooledModels):
                                     include_examples=job.include_examples, max_new_tokens=max_new_tokens)
             request = fit_answer(request, model.engine, model=job.model, context_length=model.context_length,
                                  requested=job.max_new_tokens is not None)
+            if request.max_new_tokens < empty_answer_tokens():  # a default lowered to the room the prompt leaves
+                raise BadRequest(f"the prompt leaves {request.max_new_tokens} of {job.model}'s context tokens for "
+                                 f"the answer, and even an empty one can take {empty_answer_tokens()}: shorten the "
+                                 f"request (existing names, context)", field="existing_ontology")
             request.cancelled = cancel.is_set
             result = model.chat_json(request, lambda tokens: augment_schema(
                 job.max_suggestions_per_type, job.include_definitions, job.include_examples, tokens))

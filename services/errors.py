@@ -3,7 +3,9 @@
 BentoML answers validation failures, its own exceptions and unknown routes with bodies of other shapes (a dict with
 `detail`, a one-element list, FastAPI's `{"detail": ...}`), produced inside its endpoint wrapper where exception
 handlers never see them. So the envelope is made by a raw ASGI middleware that rewrites any error body on the way out,
-and the middleware also refuses bodies over the size limit with 413 before they are read.
+and the middleware also refuses bodies over the size limit with 413 before they are read, and bodies BentoML would
+parse as a form or a pickle with 415 (every body of this API is JSON; a multipart type without a boundary made
+Starlette raise inside BentoML's wrapper, a 500).
 """
 
 from __future__ import annotations
@@ -20,9 +22,13 @@ from runners.errors import BadRequest, ServiceError
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 8 * 1024 * 1024
+# Media types BentoML reads as something other than JSON (_bentoml_impl/serde.py ALL_SERDE); any other type is parsed
+# as JSON, as is a body without one.
+NOT_JSON = frozenset({b"multipart/form-data", b"application/x-www-form-urlencoded", b"application/vnd.bentoml+pickle"})
 TITLES = {400: "Validation Error", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 413: "Payload Too Large", 422: "Unprocessable Video", 429: "Too Many Requests",
-          500: "Internal Server Error", 503: "Service Unavailable", 504: "Gateway Timeout"}
+          405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type",
+          422: "Unprocessable Video", 429: "Too Many Requests", 500: "Internal Server Error",
+          503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 def error_response(error: ServiceError) -> JSONResponse:
@@ -93,16 +99,26 @@ class ErrorEnvelopeMiddleware:
                 "error": "Payload Too Large",
                 "message": f"request body exceeds {self.max_body_bytes} bytes",
                 "details": {"limit_bytes": self.max_body_bytes, "request_id": request_id}})
+        media_type = (headers.get(b"content-type") or b"").split(b";")[0].strip().lower()
+        if scope.get("method") == "POST" and media_type in NOT_JSON:
+            return await self._send_json(send, 415, {
+                "error": TITLES[415], "message": f"request bodies are JSON: send Content-Type: application/json, not "
+                                                 f"{media_type.decode('latin-1')}",
+                "details": {"content_type": media_type.decode("latin-1"), "request_id": request_id}})
 
         received = 0
+        too_large = {"error": TITLES[413], "message": f"request body exceeds {self.max_body_bytes} bytes",
+                     "details": {"limit_bytes": self.max_body_bytes}}
+        oversized = False
 
         async def limited_receive():
-            nonlocal received
+            nonlocal received, oversized
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:  # chunked body without a length: stop reading it
-                    raise BadRequest(f"request body exceeds {self.max_body_bytes} bytes")
+                    oversized = True
+                    raise BadRequest(too_large["message"])
             return message
 
         start: dict | None = None
@@ -123,18 +139,22 @@ class ErrorEnvelopeMiddleware:
                 return await send(message)
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
-                rewritten = envelope(start["status"], b"".join(chunks), request_id,
-                                     f"{scope.get('method', '')} {scope.get('path', '')}")
+                if oversized:  # BentoML's endpoint wrapper caught the refusal in its body reader and answered 500
+                    rewritten = {"status": 413, "body": {**too_large, "details": {**too_large["details"],
+                                                                                  "request_id": request_id}}}
+                else:
+                    rewritten = envelope(start["status"], b"".join(chunks), request_id,
+                                         f"{scope.get('method', '')} {scope.get('path', '')}")
                 passthrough = [(k, v) for k, v in start.get("headers", [])
                                if k.lower() not in (b"content-length", b"content-type")]
                 await self._send_json(send, rewritten["status"], rewritten["body"], passthrough)
 
         try:
             await self.app(scope, limited_receive, capture)
-        except BadRequest as exc:
+        except BadRequest:
             if start is None:
-                await self._send_json(send, 413, {"error": "Payload Too Large", "message": exc.message,
-                                                  "details": {"request_id": request_id}})
+                await self._send_json(send, 413, {**too_large, "details": {**too_large["details"],
+                                                                           "request_id": request_id}})
 
     @staticmethod
     async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:

@@ -2,15 +2,22 @@
 
 - `video_path` must resolve (after `realpath`, so symlinks are followed) inside one of the media roots;
 - `video_id` is a plain name looked up as `<root>/<id>.<ext>` for the configured extensions;
-- URLs, `file:` and ffmpeg protocol strings (`concat:`, `rtsp:`, `pipe:` …) are refused, never opened.
+- URLs, `file:` and ffmpeg protocol strings (`concat:`, `rtsp:`, `pipe:` …) are refused, never opened;
+- what resolves inside a root must be a regular, non-empty file: directories, FIFOs, sockets and device nodes are
+  refused (422) without being opened (a FIFO would block a decoder, a device would feed it forever).
 
-The root check comes before the existence check so that a request cannot probe for files outside the roots.
+A hard link inside a root IS a file inside the root (it is the same inode, wherever else it is linked from): only
+someone who can write to the root can make one, the same people who could copy the file there. Symlinks are judged by
+their target. The root check comes before the existence check so that a request cannot probe for files outside the
+roots. The file's content is checked next, by `runners.video` (only real video containers are opened).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Sequence
 
@@ -43,8 +50,10 @@ class MediaPolicy:
             )
         real = Path(os.path.realpath(video_path))
         if not any(_inside(real, root) for root in self.roots):
+            hint = "" if os.path.isabs(video_path) else " (a relative path is taken from the server's working folder)"
             raise Forbidden(
-                "video_path is outside the media roots; put the video under one of them (or set MEDIA_ROOTS)",
+                f"video_path is outside the media roots{hint}; give the absolute path of a video under one of them, "
+                "or its video_id (or set MEDIA_ROOTS)",
                 field="video_path", media_roots=[str(r) for r in self.roots],
             )
         return self._existing_file(real, video_path)
@@ -64,12 +73,25 @@ class MediaPolicy:
 
     @staticmethod
     def _existing_file(real: Path, given: str) -> Path:
-        if not real.exists():
-            raise NotFound(f"video not found: {given}", field="video_path")
-        if not real.is_file():
-            raise UndecodableVideo(f"{given} is not a regular file", field="video_path")
-        if real.stat().st_size == 0:
-            raise UndecodableVideo(f"{given} is empty", field="video_path")
+        """A `stat` of the resolved path: nothing here opens the file."""
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise BadRequest("video_path has a name longer than the file system allows (255 bytes a name)",
+                                 field="video_path") from None
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise UndecodableVideo(f"{given} cannot be read by the service (permission denied); make it "
+                                       "readable by the service's user", field="video_path") from None
+            raise NotFound(f"video not found: {given}", field="video_path") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise UndecodableVideo(f"{given} is a directory; give the path of a video file inside it",
+                                   field="video_path")
+        if not stat.S_ISREG(info.st_mode):
+            raise UndecodableVideo(f"{given} is not a regular file (a device, FIFO or socket); give a video file",
+                                   field="video_path")
+        if info.st_size == 0:
+            raise UndecodableVideo(f"{given} is empty (0 bytes); upload the complete video", field="video_path")
         return real
 
 

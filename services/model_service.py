@@ -29,6 +29,7 @@ from runners.summarize import persona_text
 from runners.runner_service import watch_client
 from runners.tracking import DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
 from runners.video import VideoCache, VideoInfo
+from services.auth import ApiKeyMiddleware
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
 from services.media import MediaPolicy
 from services.openapi import serve_published_contract
@@ -348,4 +349,5 @@ def effective_vocabulary(request: DetectRequest | TrackRequest, name: str, open_
 
 
 ModelService.add_asgi_middleware(ErrorEnvelopeMiddleware)
+ModelService.add_asgi_middleware(ApiKeyMiddleware)  # added after = runs inside: its 401 gets the envelope and id
 serve_published_contract(ModelService)  # /docs.json and the Bento's openapi.yaml: services/openapi.py

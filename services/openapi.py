@@ -27,14 +27,16 @@ ERROR_SCHEMA = "ErrorResponse"
 VIDEO_ERRORS = {"400": "invalid request (the message names the field)",
                 "403": "the video is outside the media roots, or a URL / protocol string",
                 "404": "no such video, or no such model",
+                "413": "the request body is larger than the service accepts (8 MiB)",
+                "415": "the body is not JSON (a form or a pickle): send Content-Type: application/json",
                 "422": "the file is not a readable video",
                 "500": "a bug: the message and request_id help to report it",
                 "503": "the model cannot be loaded or served now (the message says why and what to do)"}
 ERRORS = {
     "/api/detect": VIDEO_ERRORS, "/api/track": VIDEO_ERRORS, "/api/summarize": VIDEO_ERRORS,
-    "/api/augment": {k: VIDEO_ERRORS[k] for k in ("400", "500", "503")},
-    "/models/load": {k: VIDEO_ERRORS[k] for k in ("400", "404", "500", "503")},
-    "/models/unload": {k: VIDEO_ERRORS[k] for k in ("400", "404", "500", "503")},
+    "/api/augment": {k: VIDEO_ERRORS[k] for k in ("400", "413", "415", "500", "503")},
+    "/models/load": {k: VIDEO_ERRORS[k] for k in ("400", "404", "413", "415", "500", "503")},
+    "/models/unload": {k: VIDEO_ERRORS[k] for k in ("400", "404", "413", "415", "500", "503")},
 }
 # Tags group the routes (a generated client's modules: video_model_client.api.tasks.detect, ...).
 TAGS = {"/api/detect": "tasks", "/api/track": "tasks", "/api/summarize": "tasks", "/api/augment": "tasks",
@@ -82,7 +84,7 @@ def publish(spec: dict[str, Any]) -> dict[str, Any]:
                     for status, description in ERRORS.get(route, {}).items()}}
     for name in BENTOML_ONLY:
         schemas.pop(name, None)
-    return spec
+    return _openapi_30_bounds(spec)
 
 
 def _refer_to_component(body: dict, schemas: dict[str, Any]) -> None:
@@ -92,6 +94,22 @@ def _refer_to_component(body: dict, schemas: dict[str, Any]) -> None:
     name = media.get("schema", {}).get("title", "").removesuffix(IO_SUFFIX)
     if name in schemas:
         media["schema"] = {"$ref": f"#/components/schemas/{name}"}
+
+
+def _openapi_30_bounds(node: Any) -> Any:
+    """pydantic writes JSON Schema 2020-12 bounds (`exclusiveMinimum: 0`); the document is OpenAPI 3.0, whose schemas
+    spell them `minimum: 0, exclusiveMinimum: true` (JSON Schema draft 4). Tools that read the document as 3.0
+    (schemathesis, validators) reject the numeric form, so it is rewritten."""
+    if isinstance(node, list):
+        return [_openapi_30_bounds(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _openapi_30_bounds(v) for k, v in node.items()}
+    for exclusive, inclusive in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        bound = node.get(exclusive)
+        if isinstance(bound, (int, float)) and not isinstance(bound, bool) and isinstance(node.get("type"), str):
+            node[inclusive], node[exclusive] = bound, True
+    return node
 
 
 def _replace_refs(node: Any, refs: dict[str, str]) -> Any:

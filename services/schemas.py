@@ -253,7 +253,10 @@ class ExistingOntology(_Body):
 
     @model_validator(mode="after")
     def _some_names(self):
-        if not any(self.entity_types or self.event_types or self.roles or self.relationships or ()):
+        # Every category counts: `{"entity_types": [""], "roles": ["pitcher"]}` has a name (fuzzing found it refused:
+        # the first non-empty list alone was looked at).
+        categories = (self.entity_types, self.event_types, self.roles, self.relationships)
+        if not any(name.strip() for names in categories for name in names or ()):
             raise ValueError("existing_ontology has no names: give at least one entity type, event type, role or "
                              "relationship to build on")
         return self

@@ -27,6 +27,9 @@ from runners.errors import BadRequest, Cancelled, ModelUnavailable
 DECODE_CONTEXT = 6
 # A UTF-8 character is at most 4 bytes: a prefix ending in U+FFFD is waited on for at most this many more tokens.
 MAX_PENDING_TOKENS = 3
+# Temperatures below this decode greedily (vLLM's rule): dividing the logits by a tiny positive temperature (the fuzzer
+# sent 3.6e-157) overflows them to inf, and sampling then fails ("probability tensor contains inf") with a 503.
+GREEDY_BELOW = 1e-5
 DTYPES = {"auto": "auto", "float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
           "half": "float16", "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
@@ -231,7 +234,7 @@ class TransformersEngine:
         prompt_tokens = int(inputs["input_ids"].shape[-1])
         options: dict[str, Any] = {"max_new_tokens": request.max_new_tokens, "eos_token_id": self.eos_token_ids,
                                    "pad_token_id": self.pad_token_id}
-        if request.temperature > 0:
+        if request.temperature >= GREEDY_BELOW:
             options.update(do_sample=True, temperature=request.temperature)
         else:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)

@@ -168,6 +168,23 @@ def test_the_request_carries_the_analyst_the_ontology_and_the_options():
     assert "`examples`" in bare.text and "`definition`" not in bare.text
 
 
+def test_a_budget_below_the_empty_answer_is_a_bad_request():
+    """Found by fuzzing: max_new_tokens=64 (the contract's floor) cannot hold even the empty answer, which was cut
+    twice and answered 503; now a 400 that names the least budget."""
+    from runners.answer_budget import worst_case_tokens
+    from runners.augment import empty_answer_tokens
+    from runners.errors import BadRequest
+
+    least = empty_answer_tokens()
+    assert least == worst_case_tokens(augment_schema(0, True, True, 1)) > 64
+    with pytest.raises(BadRequest, match=f"at least {least}"):
+        build_request("Scout", EXISTING, domain_context=None, task_description=None, max_per_type=1, temperature=0.0,
+                      include_definitions=True, include_examples=True, max_new_tokens=64)
+    assert build_request("Scout", EXISTING, domain_context=None, task_description=None, max_per_type=1,
+                         temperature=0.0, include_definitions=True, include_examples=True,
+                         max_new_tokens=least).max_new_tokens == least
+
+
 # -- reading the answer back ---------------------------------------------------------------------------------------
 def test_repeats_of_existing_types_are_dropped_in_any_spelling():
     events = [thing(name) for name in ("stolen_base", "StolenBase", "stolen-base", "STOLEN BASE", "Pickoff",

@@ -46,6 +46,73 @@ def test_our_own_envelope_passes_through_with_the_request_id():
                            "details": {"field": "video_path", "request_id": "req-1"}}
 
 
+def test_form_and_pickle_bodies_are_refused_with_415_before_the_service_reads_them():
+    """Found by fuzzing: `Content-Type: multipart/form-data` without a boundary made Starlette raise inside BentoML's
+    endpoint wrapper, a 500. Every body of this API is JSON; what BentoML would parse otherwise is a 415."""
+    import asyncio
+
+    from services.errors import ErrorEnvelopeMiddleware
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def receive():
+        return {"type": "http.request", "body": b"{}"}
+
+    def post(content_type: bytes, method: str = "POST") -> list[dict]:
+        sent: list[dict] = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": "/models/load",
+                 "headers": [(b"content-type", content_type), (b"x-request-id", b"req-1")]}
+        asyncio.run(ErrorEnvelopeMiddleware(app)(scope, receive, send))
+        return sent
+
+    reached: list[str] = []
+    for refused in (b"multipart/form-data", b"Multipart/Form-Data; charset=utf-8", b"application/x-www-form-urlencoded",
+                    b"application/vnd.bentoml+pickle"):
+        start, body = post(refused)
+        assert start["status"] == 415 and reached == [], refused
+        assert json.loads(body["body"])["details"]["request_id"] == "req-1"
+    assert post(b"application/json")[0]["status"] == 200 and post(b"text/plain")[0]["status"] == 200
+    assert post(b"multipart/form-data", method="GET")[0]["status"] == 200
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_even_when_the_app_answered_500():
+    """BentoML reads the body inside its endpoint wrapper, which turns the middleware's refusal into a 500."""
+    import asyncio
+
+    from services.errors import ErrorEnvelopeMiddleware
+
+    async def app(scope, receive, send):  # BentoML's wrapper: any exception while reading is a 500
+        try:
+            while (await receive()).get("more_body"):
+                pass
+        except Exception:  # noqa: BLE001
+            await send({"type": "http.response.start", "status": 500, "headers": []})
+            await send({"type": "http.response.body", "body": b'{"error": "An unexpected error has occurred"}'})
+
+    chunks = [{"type": "http.request", "body": b" " * 600, "more_body": True} for _ in range(3)]
+
+    async def receive():
+        return chunks.pop(0)
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/detect", "headers": [(b"x-request-id", b"req-1")]}
+    asyncio.run(ErrorEnvelopeMiddleware(app, max_body_bytes=1000)(scope, receive, send))
+    body = json.loads(sent[1]["body"])
+    assert sent[0]["status"] == 413 and body["error"] == "Payload Too Large" and "exceeds 1000" in body["message"]
+    assert body["details"] == {"limit_bytes": 1000, "request_id": "req-1"}
+
+
 def test_errors_survive_the_runner_boundary_with_their_class():
     for error in (BadRequest("x", field="f"), ModelUnavailable("y", model="m")):
         rebuilt = ServiceError.from_dict(json.loads(json.dumps(error.to_dict())))

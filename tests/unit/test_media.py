@@ -77,3 +77,16 @@ def test_video_id_not_found_and_symlinked_id_escape(policy):
         policy.resolve(video_id="nothing")
     with pytest.raises(NotFound):  # escape.mp4 points outside: not served by id either
         policy.resolve(video_id="escape")
+
+
+def test_special_files_long_names_and_hard_links(policy, roots):
+    media, outside = roots
+    os.mkfifo(media / "fifo.mp4")
+    with pytest.raises(UndecodableVideo, match="not a regular file"):  # refused by stat, never opened (it would block)
+        policy.resolve(video_path=str(media / "fifo.mp4"))
+    with pytest.raises(BadRequest, match="longer than the file system allows"):
+        policy.resolve(video_path=str(media / ("a" * 300 + ".mp4")))
+    with pytest.raises(UndecodableVideo, match="is a directory"):
+        policy.resolve(video_path=str(media) + "/")
+    os.link(outside / "secret.mp4", media / "hard.mp4")  # a hard link inside a root is a file inside the root
+    assert policy.resolve(video_path=str(media / "hard.mp4")) == media / "hard.mp4"

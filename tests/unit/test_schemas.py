@@ -93,6 +93,8 @@ def test_augment_defaults_and_constraints():
     assert request.include_definitions and request.include_examples
     assert "has no names" in invalid(AugmentRequest, {"persona_name": "a", "existing_ontology": {}})
     assert "has no names" in invalid(AugmentRequest, {"persona_name": "a", "existing_ontology": {"roles": []}})
+    assert "has no names" in invalid(AugmentRequest, {"persona_name": "a", "existing_ontology": {"roles": [" ", ""]}})
+    AugmentRequest.model_validate({"persona_name": "a", "existing_ontology": {"entity_types": [""], "roles": ["R"]}})
     assert "persona_name" in invalid(AugmentRequest, {"existing_ontology": {"roles": ["Pitcher"]}})
     assert "max_suggestions_per_type" in invalid(
         AugmentRequest, {"persona_name": "a", "existing_ontology": {"roles": ["R"]}, "max_suggestions_per_type": 51})

@@ -134,6 +134,13 @@ def test_truncated_json_is_an_invalid_answer(vlm):
         vlm.chat(ChatRequest(text="Summarise.", json_schema=SCHEMA, max_new_tokens=3))
 
 
+def test_a_tiny_positive_temperature_decodes_greedily(text_model):
+    """Found by fuzzing /api/augment: temperature 3.6e-157 overflowed the logits to inf and sampling failed (503)."""
+    greedy = ChatRequest(text="Describe the street.", max_new_tokens=8)
+    tiny = ChatRequest(text="Describe the street.", max_new_tokens=8, temperature=3.6e-157)
+    assert text_model.chat(tiny).text == text_model.chat(greedy).text
+
+
 def test_text_model_plain_generation(text_model):
     greedy = ChatRequest(text="Describe the street.", system="Be brief.", max_new_tokens=12)
     first, second = text_model.chat(greedy), text_model.chat(greedy)

@@ -90,3 +90,40 @@ def test_cache_reuses_open_videos_until_the_file_changes(tmp_path, video):
     first = cache.open(copy)
     copy.write_bytes(video.read_bytes()[:-10] + b"0123456789")
     assert cache.open(copy) is not first
+
+
+@pytest.mark.parametrize("rotation, pixel", [(-90, (3, -4)), (90, (-4, 3)), (180, (-4, -4))])  # top-right, ...
+def test_rotated_videos_are_turned_upright(tmp_path, rotation, pixel):
+    """A display matrix (phones record portrait this way) turns the frames as a player shows them; a white block at
+    the top-left of the stored frame lands in the corner the rotation takes it to."""
+    path = tmp_path / "rotated.mp4"
+    stored = np.zeros((48, 64, 3), np.uint8)
+    stored[:8, :8] = 255
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.set_display_rotation(rotation)
+        for _ in range(3):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
+        container.mux(stream.encode())
+    video = VideoFile(path)
+    upright = (64, 48) if rotation in (90, -90) else (48, 64)
+    assert (video.info.height, video.info.width) == upright
+    for frame in [*video.get_frames([0, 2]), *(f for _, f in video.iter_frames([1]))]:
+        assert frame.shape == (*upright, 3) and frame.flags["C_CONTIGUOUS"]
+        assert frame[pixel].mean() > 200 and frame[3, 3].mean() < 60  # the white block moved to its corner
+
+
+def test_playlists_inside_a_root_open_nothing_else(tmp_path, video):
+    """ffmpeg would follow an ffconcat or HLS file to other files (here through a symlink outside the folder) or
+    URLs: only real video containers are opened."""
+    outside = tmp_path / "outside.mp4"
+    outside.write_bytes(video.read_bytes())
+    (tmp_path / "link.mp4").symlink_to(outside)
+    playlists = {"concat.mp4": "ffconcat version 1.0\nfile 'link.mp4'\n",
+                 "list.m3u8": f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10.0,\n{outside}\n#EXT-X-ENDLIST\n",
+                 "hls.mp4": f"#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\n{outside}\n"}
+    for name, text in playlists.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(UndecodableVideo):
+            VideoFile(tmp_path / name)
