@@ -118,7 +118,8 @@ class EngineRuntime(_Strict):
     ready_timeout_s: float = Field(default=900, gt=0, description="how long a start may take (weights load)")
 
 
-def _default_engines() -> dict[str, EngineRuntime]:
+def default_engines() -> dict[str, EngineRuntime]:
+    """Where scripts/install_engines.sh puts the engines in the GPU image."""
     return {"sglang": EngineRuntime(python="/opt/engines/sglang/bin/python"),
             "vllm": EngineRuntime(python="/opt/engines/vllm/bin/python")}
 
@@ -129,7 +130,7 @@ class InferenceConfig(_Strict):
     max_memory_per_model: float | Literal["auto"] = "auto"
     weights_dir: str = "~/.cache/video-model-service/weights"
     runners: dict[Literal["detection", "tracking", "language"], RunnerConfig] = Field(default_factory=dict)
-    engines: dict[Literal["sglang", "vllm"], EngineRuntime] = Field(default_factory=_default_engines)
+    engines: dict[Literal["sglang", "vllm"], EngineRuntime] = Field(default_factory=default_engines)
 
     def runner(self, name: str) -> RunnerConfig:
         return self.runners.get(name, RunnerConfig())

@@ -30,7 +30,7 @@ import bentoml
 from pydantic import BaseModel, Field
 
 from runners import metrics
-from runners.config import EngineRuntime, ModelOption, ServiceConfig, get_config
+from runners.config import EngineRuntime, ModelOption, ServiceConfig, default_engines, get_config
 from runners.engines.chat import ChatEngine, ChatRequest, ChatResult, InvalidAnswer
 from runners.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
 from runners.runner_service import (RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult,
@@ -45,7 +45,6 @@ SETTINGS = get_config().inference.runner("language")
 VISION_FAMILIES = ("llama4", "gemma3", "internvl", "pixtral", "qwen2-5-vl")
 FALLBACKS = {"sglang": ("sglang", "vllm", "transformers"), "vllm": ("vllm", "transformers"),
              "transformers": ("transformers",), "openai": ("openai",)}
-DEFAULT_ENGINE_PYTHON = {"sglang": "/opt/engines/sglang/bin/python", "vllm": "/opt/engines/vllm/bin/python"}
 # The engines' own names for the config's quantization (a pre-quantized AWQ/GPTQ checkpoint: set engine.quantization)
 ENGINE_QUANTIZATION = {"4bit": "bitsandbytes", "8bit": "bitsandbytes", "fp8": "fp8"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -128,7 +127,7 @@ def engine_log_dir(config: ServiceConfig) -> Path:
 
 
 def engine_runtime(config: ServiceConfig, engine: str) -> EngineRuntime:
-    runtime = config.inference.engines.get(engine) or EngineRuntime(python=DEFAULT_ENGINE_PYTHON[engine])
+    runtime = config.inference.engines.get(engine) or default_engines()[engine]  # a config naming only the other
     return runtime.model_copy(update={"python": config.resolve_local(runtime.python)})
 
 

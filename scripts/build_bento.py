@@ -17,12 +17,14 @@ import argparse
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from services.openapi import project_version  # noqa: E402  (one reader of pyproject's version)
 BENTOFILES = {"gpu": REPO / "bentofile.yaml", "cpu": REPO / "bentofile.cpu.yaml"}
 
 
@@ -32,10 +34,6 @@ def _git(*args: str) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
-
-
-def project_version() -> str:
-    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
 
 def git_state() -> tuple[str | None, str | None, bool]:
