@@ -9,6 +9,7 @@ Shape (kept from the original service's documentation):
           yolo-world-v2: {model_id: ..., framework: ultralytics, family: yolo-world, params_b: 0.048, ...}
     inference: {device, offload_threshold, max_memory_per_model, weights_dir, runners: {detection: {...}}}
     media: {roots: [...], extensions: [...]}
+    server: {max_concurrency, request_timeout_s}
 
 Relative local paths in `model_id` / `text_encoder` / `media.roots` are resolved against the config file's folder,
 so a generated demo config can be moved with its weights.
@@ -141,10 +142,17 @@ class MediaConfig(_Strict):
     extensions: list[str] = Field(default_factory=lambda: ["mp4", "mov", "mkv", "webm", "avi"])
 
 
+class ServerConfig(_Strict):
+    """The public service's traffic limits (services/traffic.py); probes, metrics and docs are exempt."""
+    max_concurrency: int = Field(default=256, ge=1, description="requests in progress at once; more get a 429")
+    request_timeout_s: float = Field(default=3600, gt=0, description="a request still unanswered then gets a 504")
+
+
 class ServiceConfig(_Strict):
     models: dict[Literal[TASKS], TaskConfig]  # type: ignore[valid-type]
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
     source: Path | None = Field(default=None, exclude=True)
 
     def task(self, task: str) -> TaskConfig | None:

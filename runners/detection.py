@@ -24,7 +24,14 @@ from runners import metrics
 from runners.batching import ContinuousBatcher
 from runners.config import ModelOption, ServiceConfig, get_config
 from runners.errors import ModelUnavailable, ServiceError
-from runners.runner_service import RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult
+from runners.runner_service import (
+    RUNNER_CONNECTION,
+    ModelInfo,
+    PooledModels,
+    RunnerStatus,
+    UnloadResult,
+    runner_traffic,
+)
 from runners.video import VideoCache
 
 log = logging.getLogger(__name__)
@@ -82,7 +89,7 @@ def load_detector(name: str, option: ModelOption, config: ServiceConfig, device:
     resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
     workers=SETTINGS.workers,
     threads=SETTINGS.threads,
-    traffic={"timeout": 3600},
+    traffic=runner_traffic(),
     runner_connection=RUNNER_CONNECTION,
 )
 class DetectionRunner(PooledModels):

@@ -64,5 +64,18 @@ class TaskUnavailable(ServiceError):
     status, title = 503, "Task Unavailable"
 
 
+class RunnerUnavailable(ServiceError):
+    """A runner process stopped answering (it died and BentoML is restarting it) or is busy."""
+    status, title = 503, "Runner Unavailable"
+
+
+class TooManyRequests(ServiceError):
+    status, title = 429, "Too Many Requests"
+
+
+class RequestTimeout(ServiceError):
+    status, title = 504, "Gateway Timeout"
+
+
 class Cancelled(Exception):
     """The client went away: the job stopped early (not an error anyone receives)."""

@@ -34,7 +34,7 @@ from runners.config import EngineRuntime, ModelOption, ServiceConfig, default_en
 from runners.engines.chat import ChatEngine, ChatRequest, ChatResult, InvalidAnswer
 from runners.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
 from runners.runner_service import (RUNNER_CONNECTION, ModelInfo, PooledModels, RunnerStatus, UnloadResult,
-                                   run_until_disconnected)
+                                   run_until_disconnected, runner_traffic)
 from runners.video import VideoCache
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ FALLBACKS = {"sglang": ("sglang", "vllm", "transformers"), "vllm": ("vllm", "tra
 # The engines' own names for the config's quantization (a pre-quantized AWQ/GPTQ checkpoint: set engine.quantization)
 ENGINE_QUANTIZATION = {"4bit": "bitsandbytes", "8bit": "bitsandbytes", "fp8": "fp8"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+ENGINE_EXIT_WAIT_S = 2.0  # after a dropped connection: the engine's watchdog exits within a second of the engine
 DEFAULT_MAX_NEW_TOKENS = 1024  # a summary
 DEFAULT_MAX_NEW_TOKENS_AUGMENT = 4096  # up to 4 x 10 suggestions with definitions and examples
 
@@ -71,12 +72,27 @@ class LanguageModel:
     def chat(self, request: ChatRequest) -> ChatResult:
         if request.cancelled is not None and request.cancelled():
             raise Cancelled()
+        if self.process is None:
+            return self.engine.chat(request)
+        try:
+            return self.running_engine().chat(request)
+        except ModelUnavailable:
+            code = self.process.exit_code(wait_s=ENGINE_EXIT_WAIT_S)
+            if code is None:
+                raise
+            raise ModelUnavailable(f"the {self.engine_name} engine serving {self.name} stopped during this request "
+                                   f"(exit status {code}); the next request restarts it: "
+                                   f"{self.process.log_tail(500)}", model=self.name, engine=self.engine_name) from None
+
+    def running_engine(self) -> ChatEngine:
+        """The engine, its process started again if it died since the last request. A job asks for it before it
+        counts its prompt: a dead engine counts nothing, and the prompt would go out unbudgeted."""
         if self.process is not None:
-            url = self.process.ensure_running()  # restarts an engine that died (once)
+            url = self.process.ensure_running()
             if url != self.engine.base_url:  # a restarted engine listens on a new port
                 self.engine.close()
                 self.engine = self.engine.__class__(self.engine.name, url, self.engine.model)
-        return self.engine.chat(request)
+        return self.engine
 
     def chat_json(self, request: ChatRequest, schema_that_fits: Callable[[int], dict] | None = None) -> ChatResult:
         """A schema-valid answer, asking twice, then a 503 with the reason. An answer cut at max_new_tokens is asked
@@ -255,7 +271,7 @@ class LanguageModelInfo(ModelInfo):
     resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
     workers=SETTINGS.workers,
     threads=SETTINGS.threads,
-    traffic={"timeout": 3600},
+    traffic=runner_traffic(),
     runner_connection=RUNNER_CONNECTION,
 )
 class LanguageRunner(PooledModels):
@@ -312,7 +328,9 @@ class LanguageRunner(PooledModels):
         models = {}
         for holder, entry_status in status.models.items():
             model = self._pool.peek(holder)
-            extra = {"engine": model.engine_name, "passed_over": model.passed_over} if model is not None else {}
+            extra = {} if model is None else {
+                "engine": model.engine_name, "passed_over": model.passed_over,
+                **({"engine_restarts": model.process.restarts} if model.process is not None else {})}
             for name in self.sharing(holder):
                 models[name] = {**entry_status, **extra, "loaded_as": holder}
         status.models = models
@@ -364,7 +382,7 @@ class LanguageRunner(PooledModels):
                 # (called with no images too: the prompt's text alone, to tell how many frames would fit)
                 lambda images: build_request(images, numbers[:len(images)], timestamps[:len(images)], job.persona,
                                              max_new_tokens, job.temperature),
-                frames, model.engine, model=job.model, max_side=model.option.max_image_side,
+                frames, model.running_engine(), model=job.model, max_side=model.option.max_image_side,
                 max_new_tokens=max_new_tokens, context_length=model.context_length)
             request.cancelled = cancel.is_set
             result = model.chat_json(request, lambda tokens: summary_schema(len(numbers), tokens))
@@ -383,7 +401,7 @@ class LanguageRunner(PooledModels):
                                     task_description=job.task_description, max_per_type=job.max_suggestions_per_type,
                                     temperature=job.temperature, include_definitions=job.include_definitions,
                                     include_examples=job.include_examples, max_new_tokens=max_new_tokens)
-            request = fit_answer(request, model.engine, model=job.model, context_length=model.context_length,
+            request = fit_answer(request, model.running_engine(), model=job.model, context_length=model.context_length,
                                  requested=job.max_new_tokens is not None)
             if request.max_new_tokens < empty_answer_tokens():  # a default lowered to the room the prompt leaves
                 raise BadRequest(f"the prompt leaves {request.max_new_tokens} of {job.model}'s context tokens for "

@@ -1,7 +1,8 @@
 """A lazy model pool: each model is loaded on first use, once, and freed on unload or when memory runs short.
 
 - `use(name)` loads under the pool's condition (concurrent first requests wait for the one load), counts the caller
-  as a user until the block ends, and records load time and measured memory.
+  as a user until the block ends, and records load time and measured memory (the budget charges the larger of that
+  and the estimate).
 - A model in use is never freed under its users: `unload` waits for them; eviction only takes idle models, least
   recently used first, until the new model's estimate fits the budget.
 - A failed load is reported to every caller that waited for it, as `ModelUnavailable` naming the model and the fix.
@@ -123,7 +124,10 @@ class ModelPool:
 
     # -- memory ---------------------------------------------------------------------------------------------------
     def _in_use_bytes(self) -> int:
-        return sum(e.memory_bytes or e.estimated_bytes for e in self._entries.values())
+        """Each model is charged the larger of its estimate and what its load measurably took: a load measures low
+        when the backend allocates lazily (weights mapped, buffers made on the first batch), or when another
+        thread freed memory meanwhile, and a budget charged that little would let the next model overrun it."""
+        return sum(max(e.memory_bytes, e.estimated_bytes) for e in self._entries.values())
 
     def _make_room(self, name: str, needed: int) -> None:
         """Evict idle models, least recently used first, until `needed` more bytes fit. Caller holds the lock."""

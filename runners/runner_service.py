@@ -28,6 +28,12 @@ DISCONNECT_POLL_S = 0.5  # how often a long job checks that its client is still 
 RUNNER_CONNECTION = {"max_requests": 1_000_000, "max_age": 86400.0}
 
 
+def runner_traffic() -> dict[str, float]:
+    """A runner call may last as long as the public request it serves (server.request_timeout_s, which the service
+    enforces with a 504), plus a margin so that the service's limit is the one that answers."""
+    return {"timeout": get_config().server.request_timeout_s + 60}
+
+
 class ModelInfo(BaseModel):
     """The reply to `load_model`: the model is ready (or `error` says why not)."""
     name: str

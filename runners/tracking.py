@@ -34,6 +34,7 @@ from runners.runner_service import (
     RunnerStatus,
     UnloadResult,
     run_until_disconnected,
+    runner_traffic,
 )
 from runners.video import VideoCache
 
@@ -110,7 +111,7 @@ def processed_frames(start: int, end: int, decimation: int) -> list[int]:
     resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
     workers=SETTINGS.workers,
     threads=SETTINGS.threads,
-    traffic={"timeout": 3600},
+    traffic=runner_traffic(),
     runner_connection=RUNNER_CONNECTION,
 )
 class TrackingRunner(PooledModels):

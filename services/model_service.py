@@ -15,15 +15,17 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anyio
 import bentoml
+from bentoml.exceptions import BentoMLException
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from runners.config import TASKS, ServiceConfig, get_config
 from runners.detection import DetectionRunner, FrameJob
 from runners.device import format_bytes
-from runners.errors import BadRequest, NotFound, ServiceError, TaskUnavailable
+from runners.errors import BadRequest, NotFound, RunnerUnavailable, ServiceError, TaskUnavailable
 from runners.language import AugmentJob, LanguageRunner, SummarizeJob
 from runners.summarize import persona_text
 from runners.runner_service import watch_client
@@ -33,6 +35,7 @@ from services.auth import ApiKeyMiddleware
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
 from services.media import MediaPolicy
 from services.openapi import serve_published_contract
+from services.traffic import TrafficLimitMiddleware
 from services.schemas import (AugmentRequest, AugmentResponse, DetectRequest, DetectResponse, FrameDetections,
                               HealthResponse, LoadResponse, ModelDescription, ModelRequest, ModelsInfoResponse,
                               PostValidation, SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse,
@@ -47,32 +50,52 @@ RUNNER_OF_TASK = {"object_detection": "detection", "video_tracking": "tracking",
 TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
                "video_summarization": "video summarization", "ontology_augmentation": "ontology augmentation"}
 
+RUNNER_BUSY_STATUSES = (429, 503, 504)  # a runner's own traffic limits, as BentoML's client raises them
+
 http = FastAPI(title="video model service")
 
 
 def service_errors(endpoint):
     """Our errors become their status with the envelope; anything else is a 500 the middleware words.
 
-    The request body was validated before the endpoint ran, so a pydantic error raised inside it is our bug (a reply
-    that breaks the contract): BentoML would answer it with 400, which would blame the client."""
+    A runner that dies mid-request (killed, out of memory) drops its connection, and one that is being restarted
+    refuses it: both are a 503 that says to retry, not a 500. The request body was validated before the endpoint ran,
+    so a pydantic error raised inside it is our bug (a reply that breaks the contract): BentoML would answer it with
+    400, which would blame the client."""
     @functools.wraps(endpoint)
     async def wrapper(*args, **kwargs):
         try:
             return await endpoint(*args, **kwargs)
         except ServiceError as exc:
-            ctx = kwargs.get("ctx")
-            if ctx is not None:  # BentoML gives a reply the context's status when the endpoint takes a context
-                ctx.response.status_code = exc.status
-            return error_response(exc)
+            return reply_with(exc, kwargs.get("ctx"))
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            log.warning("a runner stopped answering: %s: %s", type(exc).__name__, exc)
+            error = RunnerUnavailable("the model runner serving this request stopped answering (its process died or "
+                                      "is restarting; BentoML restarts it): retry in a few seconds, and see GET "
+                                      "/health", reason=type(exc).__name__)
+            return reply_with(error, kwargs.get("ctx"))
+        except BentoMLException as exc:
+            if int(exc.error_code) not in RUNNER_BUSY_STATUSES:
+                raise
+            return reply_with(RunnerUnavailable(f"a model runner is busy ({int(exc.error_code)}): retry shortly",
+                                                reason=str(exc)[:200]), kwargs.get("ctx"))
         except ValidationError as exc:
             log.exception("response broke the API contract")
             raise RuntimeError(f"response validation failed: {exc.error_count()} errors") from None
     return wrapper
 
 
+def reply_with(error: ServiceError, ctx: bentoml.Context | None):
+    if ctx is not None:  # BentoML gives a reply the context's status when the endpoint takes a context
+        ctx.response.status_code = error.status
+    return error_response(error)
+
+
 @bentoml.service(
     name="video-model-service",
-    traffic={"timeout": 3600, "max_concurrency": 256},
+    # BentoML's own limits answer outside our middlewares, without the envelope: services/traffic.py enforces
+    # server.max_concurrency and server.request_timeout_s, and BentoML's timeout only backs it up.
+    traffic={"timeout": CONFIG.server.request_timeout_s + 60},
     http={"cors": {"enabled": True, "access_control_allow_origins": ["*"],
                    "access_control_allow_methods": ["GET", "POST"], "access_control_allow_headers": ["*"]}},
 )
@@ -350,4 +373,6 @@ def effective_vocabulary(request: DetectRequest | TrackRequest, name: str, open_
 
 ModelService.add_asgi_middleware(ErrorEnvelopeMiddleware)
 ModelService.add_asgi_middleware(ApiKeyMiddleware)  # added after = runs inside: its 401 gets the envelope and id
+ModelService.add_asgi_middleware(TrafficLimitMiddleware, max_concurrency=CONFIG.server.max_concurrency,
+                                 timeout_s=CONFIG.server.request_timeout_s)  # inside the key check: no slot for a 401
 serve_published_contract(ModelService)  # /docs.json and the Bento's openapi.yaml: services/openapi.py

@@ -30,13 +30,18 @@ VIDEO_ERRORS = {"400": "invalid request (the message names the field)",
                 "413": "the request body is larger than the service accepts (8 MiB)",
                 "415": "the body is not JSON (a form or a pickle): send Content-Type: application/json",
                 "422": "the file is not a readable video",
+                "429": "the service is handling its limit of requests at once (server.max_concurrency): retry after "
+                       "the Retry-After seconds",
                 "500": "a bug: the message and request_id help to report it",
-                "503": "the model cannot be loaded or served now (the message says why and what to do)"}
+                "503": "the model cannot be loaded or served now, or its runner process is restarting (the message "
+                       "says why and what to do)",
+                "504": "the request was not done within server.request_timeout_s and was stopped"}
+EVERY_ROUTE = ("400", "413", "415", "429", "500", "503", "504")
 ERRORS = {
     "/api/detect": VIDEO_ERRORS, "/api/track": VIDEO_ERRORS, "/api/summarize": VIDEO_ERRORS,
-    "/api/augment": {k: VIDEO_ERRORS[k] for k in ("400", "413", "415", "500", "503")},
-    "/models/load": {k: VIDEO_ERRORS[k] for k in ("400", "404", "413", "415", "500", "503")},
-    "/models/unload": {k: VIDEO_ERRORS[k] for k in ("400", "404", "413", "415", "500", "503")},
+    "/api/augment": {k: VIDEO_ERRORS[k] for k in EVERY_ROUTE},
+    "/models/load": {k: VIDEO_ERRORS[k] for k in sorted({*EVERY_ROUTE, "404"})},
+    "/models/unload": {k: VIDEO_ERRORS[k] for k in sorted({*EVERY_ROUTE, "404"})},
 }
 # Tags group the routes (a generated client's modules: video_model_client.api.tasks.detect, ...).
 TAGS = {"/api/detect": "tasks", "/api/track": "tasks", "/api/summarize": "tasks", "/api/augment": "tasks",

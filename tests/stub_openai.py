@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class StubOpenAI:
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, announce: bool = False) -> None:
+        self.announce = announce  # print a line as each chat request arrives (the process's log shows it)
         self.requests: list[dict] = []  # bodies of POST /v1/chat/completions, in order
         self.headers: list[dict] = []
         self.answers: list[dict] = []  # scripted replies: {"content", "logprobs"?, "status"?, "delay"?}
@@ -28,6 +29,8 @@ class StubOpenAI:
                 stub.requests.append(body)
                 stub.headers.append({k.lower(): v for k, v in self.headers.items()})
                 answer = stub.answers.pop(0) if stub.answers else {"content": "{}"}
+                if stub.announce:
+                    print(f"chat request {len(stub.requests)} received", flush=True)
                 time.sleep(answer.get("delay", 0))  # a slow engine
                 if answer.get("status", 200) != 200:
                     return self._reply(answer["status"], {"error": {"message": answer.get("content", "error")}})
@@ -70,9 +73,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ready-after", type=float, default=0.0, help="seconds before /health answers 200")
+    parser.add_argument("--slow-first", type=float, default=0.0, help="seconds the first chat answer takes")
     args = parser.parse_args()
     time.sleep(args.ready_after)
-    stub = StubOpenAI(port=args.port)
+    stub = StubOpenAI(port=args.port, announce=True)
+    if args.slow_first:
+        stub.answers.append({"content": "{}", "delay": args.slow_first})
     stub.thread.join()
 
 

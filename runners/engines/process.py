@@ -8,6 +8,7 @@ service), under `runners/engines/watchdog.py`, which stops it if the runner is k
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
@@ -21,8 +22,13 @@ import httpx
 
 from runners.errors import ModelUnavailable
 
+log = logging.getLogger(__name__)
+
 HEALTH_POLL_S = 1.0
 STOP_GRACE_S = 30.0
+# An engine that dies sooner than this after a restart is crash-looping (bad flags, out of memory at load): it is not
+# restarted again until the model is unloaded and loaded. One that ran longer is restarted as often as it dies.
+CRASH_LOOP_S = 120.0
 
 
 @dataclass
@@ -69,9 +75,9 @@ def launch_command(engine: str, python: str, model: str, port: int, settings: En
 
 
 class EngineProcess:
-    """One engine process serving one model. `ensure_running` starts it (or restarts it once after it died) and
-    returns its OpenAI base URL; `stop` ends it and its workers. `env`: variables set for the engine, over the
-    runner's own."""
+    """One engine process serving one model. `ensure_running` starts it (or restarts it after it died, unless it is
+    crash-looping) and returns its OpenAI base URL; `stop` ends it and its workers. `env`: variables set for the
+    engine, over the runner's own."""
 
     def __init__(self, name: str, command_for_port, log_path: Path, ready_timeout_s: float = 900.0,
                  health_path: str = "/health", env: dict[str, str] | None = None) -> None:
@@ -85,6 +91,7 @@ class EngineProcess:
         self.port: int | None = None
         self.restarts = 0
         self.started_once = False
+        self.ready_at = 0.0  # time.monotonic() of the last successful start
 
     @property
     def base_url(self) -> str:
@@ -97,12 +104,24 @@ class EngineProcess:
         if self.running():
             return self.base_url
         if self.started_once:
-            if self.restarts >= 1:
-                raise ModelUnavailable(f"the {self.name} engine died again after a restart; see {self.log_path}: "
-                                       f"{self.log_tail()}", engine=self.name)
+            lived = time.monotonic() - self.ready_at
+            if self.restarts and lived < CRASH_LOOP_S:
+                raise ModelUnavailable(f"the {self.name} engine died again {lived:.0f} s after a restart and is not "
+                                       f"restarted in a loop: unload and load the model to try again; see "
+                                       f"{self.log_path}: {self.log_tail()}", engine=self.name)
             self.restarts += 1
+            log.warning("the %s engine exited (%s) after %.0f s: restarting it", self.name, self.exit_code(), lived)
         self.start()
         return self.base_url
+
+    def exit_code(self, wait_s: float = 0.0) -> int | None:
+        """The engine's exit status once it has exited (waiting up to `wait_s` for that), else None."""
+        if self.process is None:
+            return None
+        try:
+            return self.process.wait(wait_s) if wait_s else self.process.poll()
+        except subprocess.TimeoutExpired:
+            return None
 
     def start(self) -> None:
         self.port = free_port()
@@ -123,6 +142,7 @@ class EngineProcess:
                                        f"starting: {self.log_tail()}", engine=self.name)
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}{self.health_path}", timeout=2).status_code == 200:
+                    self.ready_at = time.monotonic()
                     return
             except httpx.HTTPError:
                 pass

@@ -39,7 +39,7 @@ def main() -> int:
                 os.killpg(0, signal.SIGKILL)  # this wrapper included
             return 0
         time.sleep(POLL_S)
-    return engine.returncode
+    return engine.returncode if engine.returncode >= 0 else 128 - engine.returncode  # killed by N: 128 + N
 
 
 if __name__ == "__main__":

@@ -95,6 +95,23 @@ def test_augment_through_vllm(vllm_service):
     assert len(engine_processes(llm)) == 1
 
 
+def test_a_killed_engine_is_restarted_by_the_next_request(vllm_service):
+    """vLLM dies (killed, out of memory) between requests: the next request starts it again and is answered; /health
+    counts the restart. (Killed during a request, that request gets a 503: tests/unit/test_engine_process.py.)"""
+    client, _, llm = vllm_service
+    [engine] = engine_processes(llm)
+    engine.kill()
+    engine.wait(30)
+    ontology = {"entity_types": ["Player", "Ball"], "event_types": ["Pitch"]}
+    response = client.post("/api/augment", json={"persona_name": "scout", "existing_ontology": ontology,
+                                                 "model": "served-llm", "max_suggestions_per_type": 1,
+                                                 "include_examples": False})
+    assert response.status_code == 200, response.text
+    assert [p.pid for p in engine_processes(llm)] not in ([], [engine.pid])
+    status = client.get("/health").json()["runners"]["language"]["models"]["served-llm"]
+    assert status["engine"] == "vllm" and status["engine_restarts"] == 1
+
+
 def test_unloading_stops_the_engine_process(vllm_service):
     client, vlm, llm = vllm_service
     for name, model_dir in (("served-vlm", vlm), ("served-llm", llm)):

@@ -35,7 +35,8 @@ def test_the_contract_is_clean_for_generators():
                 assert response["content"]["application/json"]["schema"] == {
                     "$ref": "#/components/schemas/ErrorResponse"}, (route, status)
     assert set(spec["paths"]["/api/detect"]["post"]["responses"]) == {"200", "400", "403", "404", "413", "415", "422",
-                                                                      "500", "503"}
+                                                                      "429", "500", "503", "504"}
+    assert {"429", "504"} <= set(spec["paths"]["/models/unload"]["post"]["responses"])  # the traffic limits
     assert "exclusiveMinimum" not in json.dumps(spec).replace('"exclusiveMinimum": true', "")  # OpenAPI 3.0's form
     assert spec["paths"]["/api/detect"]["post"]["requestBody"]["required"] is True
 

@@ -9,14 +9,18 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import pytest
 
+from runners.config import ModelOption
+from runners.engines import process as process_module
 from runners.engines.chat import ChatRequest
 from runners.engines.openai_engine import OpenAIEngine
 from runners.engines.process import EngineProcess, EngineSettings, launch_command
 from runners.errors import ModelUnavailable
+from runners.language import LanguageModel
 
 
 def stub_engine(port: int) -> list[str]:
@@ -53,7 +57,7 @@ def test_launch_commands_carry_the_models_flags():
         launch_command("tgi", "python", "m", 1, settings)
 
 
-def test_an_engine_starts_when_first_needed_restarts_once_and_stops(tmp_path):
+def test_an_engine_starts_when_first_needed_restarts_and_stops_a_crash_loop(tmp_path, monkeypatch):
     engine = EngineProcess("stub", stub_engine, tmp_path / "engine.log", ready_timeout_s=60)
     try:
         url = engine.ensure_running()
@@ -66,12 +70,60 @@ def test_an_engine_starts_when_first_needed_restarts_once_and_stops(tmp_path):
         assert engine.restarts == 1 and engine.running()
         assert OpenAIEngine("stub", url_after, "stub-model").chat(ChatRequest(text="again")).text == "{}"
 
-        os.killpg(engine.process.pid, signal.SIGKILL)  # and dies again: no restart loop
+        os.killpg(engine.process.pid, signal.SIGKILL)  # and dies again at once: a crash loop is not restarted
         engine.process.wait()
-        with pytest.raises(ModelUnavailable, match="died again after a restart"):
+        with pytest.raises(ModelUnavailable, match="died again .* not restarted in a loop"):
             engine.ensure_running()
+        assert not engine.running()
+
+        monkeypatch.setattr(process_module, "CRASH_LOOP_S", 0.0)  # had it run long enough, it would be restarted
+        engine.ensure_running()
+        assert engine.restarts == 2 and engine.running()
     finally:
         engine.stop()
+
+
+def wait_for_line(path, text: str, within_s: float = 30.0) -> None:
+    deadline = time.monotonic() + within_s
+    while text not in (path.read_text() if path.exists() else ""):
+        assert time.monotonic() < deadline, f"{text!r} never appeared in {path}"
+        time.sleep(0.05)
+
+
+def test_an_engine_killed_mid_request_is_a_503_and_the_next_request_restarts_it(tmp_path):
+    log_path, launches = tmp_path / "engine.log", []
+
+    def slow_first_engine(port: int) -> list[str]:  # its first answer takes 600 s; the restarted one answers at once
+        launches.append(port)
+        return [*stub_engine(port), *(["--slow-first", "600"] if len(launches) == 1 else [])]
+
+    engine = EngineProcess("vllm", slow_first_engine, log_path, ready_timeout_s=60)
+    option = ModelOption(model_id="stub-model", framework="vllm", family="llama", params_b=1)
+    model = LanguageModel("served-llm", option, OpenAIEngine("vllm", engine.ensure_running(), "stub-model"),
+                          vision=False, process=engine)
+    outcome = {}
+
+    def ask():
+        try:
+            outcome["answer"] = model.chat(ChatRequest(text="a long answer"))
+        except ModelUnavailable as exc:
+            outcome["error"] = exc
+
+    try:
+        asking = threading.Thread(target=ask)
+        asking.start()
+        wait_for_line(log_path, "chat request 1 received")  # the request is in flight, its answer 600 s away
+        os.killpg(engine.process.pid, signal.SIGKILL)
+        asking.join(60)
+        assert "answer" not in outcome
+        assert outcome["error"].status == 503
+        assert "stopped during this request" in outcome["error"].message
+        assert "the next request restarts it" in outcome["error"].message
+
+        assert model.chat(ChatRequest(text="again")).text == "{}"  # a new engine process, on a new port
+        assert engine.restarts == 1 and engine.running()
+    finally:
+        model.close()
 
 
 def test_stop_ends_the_engine_and_its_group(tmp_path):
