@@ -16,9 +16,11 @@ import asyncio
 import json
 import logging
 
+from services.auth import OPEN_PATHS
+
 log = logging.getLogger(__name__)
 
-EXEMPT_PATHS = frozenset({"/health", "/livez", "/readyz", "/healthz", "/metrics", "/", "/docs.json", "/schema.json"})
+EXEMPT_PATHS = OPEN_PATHS  # the probes, metrics and docs, which need no API key either
 RETRY_AFTER_S = 1
 
 

@@ -107,8 +107,13 @@ def test_unload_while_requests_use_the_model_lets_them_finish(server, demo_video
     with ThreadPoolExecutor(16) as pool:
         detections = [pool.submit(httpx.post, f"{server.url}/api/detect", json=detect, timeout=600)
                       for _ in range(24)]
+        def detector_loaded():
+            return "yolo11n" in runner_status(client, "detection")["loaded_models"]
+
+        wait_for(detector_loaded)
         unloads = []
-        for _ in range(5):  # unloaded again and again while batches run: each use waits or loads a fresh copy
+        while not all(future.done() for future in detections) or not unloads:
+            # unloaded again and again while batches run: each use waits, or loads a fresh copy
             unloads.append(client.post("/models/unload", json={"model_id": "yolo11n"}))
             time.sleep(0.3)
         detections = [future.result() for future in detections]
