@@ -3,7 +3,8 @@ already-running shared endpoint (`framework: openai`, `base_url`).
 
 Frames travel as JPEG `image_url` data URIs in the order given, each after its caption; a JSON schema goes in
 `response_format` (`json_schema`), which both engines enforce — never the old `guided_json`, which vLLM silently
-ignores.
+ignores. Answers are streamed (token log-probabilities and usage come in the chunks) so that a stopped job can
+close the connection mid-generation.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import httpx
 import numpy as np
 
 from runners.engines.chat import ChatRequest, ChatResult, parse_json_answer
-from runners.errors import BadRequest, ModelUnavailable
+from runners.errors import BadRequest, Cancelled, ModelUnavailable
 
 JPEG_QUALITY = 90
 
@@ -66,10 +67,24 @@ class OpenAIEngine:
                                     max_retries=0)
 
     def chat(self, request: ChatRequest) -> ChatResult:
+        """Streamed, so that a job that stops (its client left, its time ran out) closes the connection at the next
+        token: SGLang and vLLM abort a generation whose client is gone, which frees the engine for other requests."""
         import openai
 
+        text, logprobs, finish_reason, usage = [], [], None, None
         try:
-            response = self.client.chat.completions.create(**request_body(request, self.model))
+            stream = self.client.chat.completions.create(**request_body(request, self.model), stream=True,
+                                                         stream_options={"include_usage": True})
+            with stream:  # leaving the block, by a return or a raise, closes the connection
+                for chunk in stream:
+                    if request.cancelled is not None and request.cancelled():
+                        raise Cancelled()
+                    usage = chunk.usage or usage
+                    for choice in chunk.choices:
+                        text.append(choice.delta.content or "")
+                        if choice.logprobs is not None and choice.logprobs.content:
+                            logprobs += [(item.token, float(item.logprob)) for item in choice.logprobs.content]
+                        finish_reason = choice.finish_reason or finish_reason
         except openai.BadRequestError as exc:  # e.g. a prompt longer than the engine's context
             raise BadRequest(f"the {self.name} engine refused the request: {str(exc.message)[:300]}",
                              model=self.model, engine=self.name) from None
@@ -79,19 +94,14 @@ class OpenAIEngine:
         except openai.APIError as exc:
             raise ModelUnavailable(f"{self.name} engine at {self.base_url} is unreachable: {exc}", model=self.model,
                                    engine=self.name) from None
-        choice = response.choices[0]
-        text = choice.message.content or ""
-        logprobs = None
-        if choice.logprobs is not None and choice.logprobs.content:
-            logprobs = [(item.token, float(item.logprob)) for item in choice.logprobs.content]
-            if "".join(token for token, _ in logprobs) == text + logprobs[-1][0]:
-                logprobs.pop()  # the stop token, which vLLM reports and the text leaves out
-        usage = response.usage
+        text = "".join(text)
+        if logprobs and "".join(token for token, _ in logprobs) == text + logprobs[-1][0]:
+            logprobs.pop()  # the stop token, which vLLM reports and the text leaves out
         result = ChatResult(text=text, engine=self.name, model=self.model,
-                            tokens_generated=usage.completion_tokens if usage else len(logprobs or []),
-                            prompt_tokens=usage.prompt_tokens if usage else None, token_logprobs=logprobs)
+                            tokens_generated=usage.completion_tokens if usage else len(logprobs),
+                            prompt_tokens=usage.prompt_tokens if usage else None, token_logprobs=logprobs or None)
         if request.json_schema is not None:
-            result.data = parse_json_answer(text, cut_at=request.max_new_tokens if choice.finish_reason == "length"
+            result.data = parse_json_answer(text, cut_at=request.max_new_tokens if finish_reason == "length"
                                             else None)
         return result
 

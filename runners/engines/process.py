@@ -111,6 +111,7 @@ class EngineProcess:
                                        f"{self.log_path}: {self.log_tail()}", engine=self.name)
             self.restarts += 1
             log.warning("the %s engine exited (%s) after %.0f s: restarting it", self.name, self.exit_code(), lived)
+            self.stop()  # whatever is left of its process group (the watchdog ends it too; a killed watchdog cannot)
         self.start()
         return self.base_url
 
@@ -159,10 +160,14 @@ class EngineProcess:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(STOP_GRACE_S)
         except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+            pass
         except ProcessLookupError:
             pass
+        try:  # the group outlives its leader while any member lives: nothing of it stays
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
         self.process = None
 
     def log_tail(self, chars: int = 1500) -> str:

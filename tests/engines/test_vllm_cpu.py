@@ -7,9 +7,12 @@ it every test is skipped. `pytest -m vllm` runs only these (a few minutes on 2 c
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +21,7 @@ import pytest
 from runners.engines.chat import ChatRequest, ChatResult
 from runners.engines.openai_engine import OpenAIEngine
 from runners.engines.process import EngineProcess, EngineSettings, launch_command
+from runners.errors import Cancelled
 from runners.summarize import build_request, read_answer, summary_schema
 from scripts.tiny_language_models import VLLM_HEAD_DIM, build_llama, build_qwen2_5_vl
 from tests.unit.test_engine_process import gone
@@ -38,6 +42,7 @@ SETTINGS = EngineSettings(
                 json.dumps({"backend": "xgrammar", "disable_any_whitespace": True})],
     env={"VLLM_CPU_KVCACHE_SPACE": "1"},  # GiB of KV cache (default 4)
 )
+LOGS: dict[str, Path] = {}  # each engine's output, by family
 MAX_TOKENS = 256
 ITEM_SCHEMA = {"type": "object", "required": ["label", "count"], "properties": {
     "label": {"type": "string", "maxLength": 12}, "count": {"type": "integer", "minimum": 0, "maximum": 9}}}
@@ -45,8 +50,11 @@ ITEM_SCHEMA = {"type": "object", "required": ["label", "count"], "properties": {
 
 def serve(family: str, build, root: Path):
     path = build(str(root / family), head_dim=VLLM_HEAD_DIM)
-    process = EngineProcess("vllm", lambda port: launch_command("vllm", str(PYTHON), path, port, SETTINGS),
-                            root / f"{family}.log", ready_timeout_s=600, env=SETTINGS.env)
+    LOGS[family] = root / f"{family}.log"
+    # with its requests logged, vLLM's log says when it aborts one
+    settings = dataclasses.replace(SETTINGS, extra_args=[*SETTINGS.extra_args, "--enable-log-requests"])
+    process = EngineProcess("vllm", lambda port: launch_command("vllm", str(PYTHON), path, port, settings),
+                            LOGS[family], ready_timeout_s=600, env=SETTINGS.env)
     try:
         engine = OpenAIEngine("vllm", process.ensure_running(), path)
         yield engine
@@ -114,3 +122,16 @@ def test_the_llm_answers_schema_valid_json_with_logprobs(llm):
     validate(result.data, ITEM_SCHEMA)
     assert_logprobs_spell_the_answer(result)
     assert result.prompt_tokens > 0
+
+
+def test_a_job_that_stops_mid_answer_is_aborted_by_vllm(llm):
+    """The job stops (its client left) three chunks into a long answer: the adapter closes the stream, and vLLM aborts
+    the generation instead of writing the other ~900 tokens for nobody."""
+    chunks = itertools.count()
+    with pytest.raises(Cancelled):
+        llm.chat(ChatRequest(text="Tell a very long story.", max_new_tokens=900, temperature=1.0, logprobs=False,
+                             cancelled=lambda: next(chunks) >= 3))
+    deadline = time.monotonic() + 30
+    while "Aborted request" not in LOGS["llama"].read_text(errors="replace"):
+        assert time.monotonic() < deadline, LOGS["llama"].read_text(errors="replace")[-2000:]
+        time.sleep(0.2)

@@ -100,7 +100,9 @@ def test_a_killed_engine_is_restarted_by_the_next_request(vllm_service):
     counts the restart. (Killed during a request, that request gets a 503: tests/unit/test_engine_process.py.)"""
     client, _, llm = vllm_service
     [engine] = engine_processes(llm)
-    engine.kill()
+    workers = engine.children(recursive=True)  # vLLM's EngineCore and its worker
+    assert workers
+    engine.kill()  # alone, as the out-of-memory killer does
     engine.wait(30)
     ontology = {"entity_types": ["Player", "Ball"], "event_types": ["Pitch"]}
     response = client.post("/api/augment", json={"persona_name": "scout", "existing_ontology": ontology,
@@ -110,6 +112,8 @@ def test_a_killed_engine_is_restarted_by_the_next_request(vllm_service):
     assert [p.pid for p in engine_processes(llm)] not in ([], [engine.pid])
     status = client.get("/health").json()["runners"]["language"]["models"]["served-llm"]
     assert status["engine"] == "vllm" and status["engine_restarts"] == 1
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == [], f"the killed engine's workers outlived it: {alive}"  # each holds its memory
 
 
 def test_unloading_stops_the_engine_process(vllm_service):

@@ -12,6 +12,7 @@ import textwrap
 import threading
 import time
 
+import psutil
 import pytest
 
 from runners.config import ModelOption
@@ -176,3 +177,27 @@ def test_a_killed_runner_leaves_no_engine_behind(tmp_path):
     runner.kill()
     runner.wait()
     assert gone(pgid), "the engine outlived its runner"
+
+
+def test_an_engine_killed_alone_takes_its_workers_with_it(tmp_path):
+    """The out-of-memory killer takes the engine's main process only: the watchdog ends the workers it started,
+    which would otherwise hold their memory for good."""
+    pid_file = tmp_path / "worker.pid"
+    engine_code = ("import subprocess, sys, time; worker = subprocess.Popen(['sleep', '600']); "
+                   f"open({str(pid_file)!r}, 'w').write(str(worker.pid)); time.sleep(600)")
+    watchdog = subprocess.Popen([sys.executable, "-m", "runners.engines.watchdog", str(os.getpid()), "--",
+                                 sys.executable, "-c", engine_code], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline, "the engine never started its worker"
+            time.sleep(0.05)
+        worker = psutil.Process(int(pid_file.read_text()))
+        [engine] = [p for p in psutil.Process(watchdog.pid).children() if p.pid != worker.pid]
+        engine.kill()
+        assert watchdog.wait(30) == 128 + signal.SIGKILL  # the engine's fate, as a shell reports it
+        _, alive = psutil.wait_procs([worker], timeout=30)
+        assert alive == []
+    finally:
+        if watchdog.poll() is None:
+            os.killpg(watchdog.pid, signal.SIGKILL)

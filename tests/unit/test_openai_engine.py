@@ -8,6 +8,8 @@ import base64
 import io
 import json
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from PIL import Image
 
 from runners.engines.chat import ChatRequest, InvalidAnswer
 from runners.engines.openai_engine import OpenAIEngine, build_messages
-from runners.errors import ModelUnavailable
+from runners.errors import Cancelled, ModelUnavailable
 from tests.stub_openai import StubOpenAI
 
 SCHEMA = {"type": "object", "properties": {"summary": {"type": "string"}}, "required": ["summary"]}
@@ -92,6 +94,27 @@ def test_engine_errors_are_503s_that_name_the_endpoint(stub):
     assert stub.url in info.value.message and info.value.status == 503
     with pytest.raises(ModelUnavailable, match="unreachable"):
         OpenAIEngine("vllm", "http://127.0.0.1:9/v1", "m", timeout_s=2).chat(ChatRequest(text="x"))
+
+
+def test_answers_are_streamed_and_a_cancelled_one_closes_the_connection(stub):
+    """The engine sees its client go at the next token (SGLang and vLLM then abort the generation)."""
+    stub.answers.append({"content": "x" * 400, "token_delay": 0.05})  # 100 tokens, 5 s
+    leave = threading.Event()
+    threading.Timer(0.5, leave.set).start()
+    with pytest.raises(Cancelled):
+        OpenAIEngine("vllm", stub.url, "m").chat(ChatRequest(text="a long answer", cancelled=leave.is_set))
+    deadline = time.monotonic() + 10
+    while stub.aborted == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stub.requests[0]["stream"] is True and stub.requests[0]["stream_options"] == {"include_usage": True}
+    assert stub.aborted == 1 and 0 < stub.tokens_sent < 100
+
+
+def test_a_streamed_answer_cut_at_max_new_tokens_is_reported_as_cut(stub):
+    stub.answers.append({"content": '{"summary": "cut', "finish_reason": "length"})
+    with pytest.raises(InvalidAnswer) as info:
+        OpenAIEngine("vllm", stub.url, "m").chat(ChatRequest(text="x", json_schema=SCHEMA, max_new_tokens=4))
+    assert info.value.cut
 
 
 def test_images_and_captions_must_pair_up():
