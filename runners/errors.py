@@ -69,13 +69,5 @@ class RunnerUnavailable(ServiceError):
     status, title = 503, "Runner Unavailable"
 
 
-class TooManyRequests(ServiceError):
-    status, title = 429, "Too Many Requests"
-
-
-class RequestTimeout(ServiceError):
-    status, title = 504, "Gateway Timeout"
-
-
 class Cancelled(Exception):
     """The client went away: the job stopped early (not an error anyone receives)."""

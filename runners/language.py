@@ -48,7 +48,9 @@ FALLBACKS = {"sglang": ("sglang", "vllm", "transformers"), "vllm": ("vllm", "tra
 # The engines' own names for the config's quantization (a pre-quantized AWQ/GPTQ checkpoint: set engine.quantization)
 ENGINE_QUANTIZATION = {"4bit": "bitsandbytes", "8bit": "bitsandbytes", "fp8": "fp8"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-ENGINE_EXIT_WAIT_S = 2.0  # after a dropped connection: the engine's watchdog exits within a second of the engine
+# After a dropped connection, how long to wait for the engine's watchdog to exit, which it does once the engine and its
+# workers have (seconds): then the 503 can say the engine died, rather than that it did not answer.
+ENGINE_EXIT_WAIT_S = 5.0
 DEFAULT_MAX_NEW_TOKENS = 1024  # a summary
 DEFAULT_MAX_NEW_TOKENS_AUGMENT = 4096  # up to 4 x 10 suggestions with definitions and examples
 
@@ -74,8 +76,9 @@ class LanguageModel:
             raise Cancelled()
         if self.process is None:
             return self.engine.chat(request)
+        engine = self.running_engine()  # a failed (re)start raises its own 503, with the engine's log
         try:
-            return self.running_engine().chat(request)
+            return engine.chat(request)
         except ModelUnavailable:
             code = self.process.exit_code(wait_s=ENGINE_EXIT_WAIT_S)
             if code is None:
