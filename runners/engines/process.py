@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from runners.errors import ModelUnavailable
 
@@ -98,7 +99,23 @@ class EngineProcess:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        """The engine itself runs. Its watchdog outlives a dead engine for a few seconds while it ends the engine's
+        workers, so the watchdog being alive says nothing: the engine is the watchdog's only child."""
+        if self.process is None or self.process.poll() is not None:
+            return False
+        try:
+            return any(child.status() != psutil.STATUS_ZOMBIE for child in psutil.Process(self.process.pid).children())
+        except psutil.Error:
+            return False
+
+    def stopped_within(self, wait_s: float) -> bool:
+        """Whether the engine is found dead within `wait_s` (after a dropped connection: died, or only slow?)."""
+        deadline = time.monotonic() + wait_s
+        while self.running():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def ensure_running(self) -> str:
         if self.running():
@@ -110,19 +127,10 @@ class EngineProcess:
                                        f"restarted in a loop: unload and load the model to try again; see "
                                        f"{self.log_path}: {self.log_tail()}", engine=self.name)
             self.restarts += 1
-            log.warning("the %s engine exited (%s) after %.0f s: restarting it", self.name, self.exit_code(), lived)
+            log.warning("the %s engine exited after %.0f s: restarting it", self.name, lived)
             self.stop()  # whatever is left of its process group (the watchdog ends it too; a killed watchdog cannot)
         self.start()
         return self.base_url
-
-    def exit_code(self, wait_s: float = 0.0) -> int | None:
-        """The engine's exit status once it has exited (waiting up to `wait_s` for that), else None."""
-        if self.process is None:
-            return None
-        try:
-            return self.process.wait(wait_s) if wait_s else self.process.poll()
-        except subprocess.TimeoutExpired:
-            return None
 
     def start(self) -> None:
         self.port = free_port()
