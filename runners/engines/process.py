@@ -1,5 +1,5 @@
 """SGLang and vLLM as engine processes: the launch command from the model's config, start, health-poll until ready,
-restart once if the process died, stop on unload.
+restart after a death (not in a crash loop), stop on unload.
 
 Each engine runs in a virtual environment of its own (they pin other torch and transformers versions than the
 service), under `runners/engines/watchdog.py`, which stops it if the runner is killed.

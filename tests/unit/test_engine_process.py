@@ -1,5 +1,6 @@
-"""Engine processes: launch commands per engine, start + health-poll, restart once, stop, and no orphan when the
-runner is killed outright. A recording OpenAI-compatible stub (tests/stub_openai.py) runs as the engine process."""
+"""Engine processes: launch commands per engine, start + health-poll, restart after a death but not in a crash loop,
+a 503 for the request an engine dies under, stop, and no orphan when the runner is killed outright or the engine is
+killed alone. A recording OpenAI-compatible stub (tests/stub_openai.py) runs as the engine process."""
 
 from __future__ import annotations
 
