@@ -167,9 +167,7 @@ class EngineProcess:
         try:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            pass
-        except ProcessLookupError:
+        except (subprocess.TimeoutExpired, ProcessLookupError):  # slow to stop, or gone already
             pass
         try:  # the group outlives its leader while any member lives: nothing of it stays
             os.killpg(self.process.pid, signal.SIGKILL)

@@ -142,21 +142,30 @@ def test_engine_refusals_and_invalid_answers(stub_service, demo_video):
     assert_envelope(client.post("/api/summarize", json=request), 503, "answered 500")
 
 
+def summarize_then_leave(client, after_s: float) -> None:
+    """Ask the stub-served model for a summary and hang up after `after_s` seconds, before the answer."""
+    try:
+        response = httpx.post(f"{client.base_url}/api/summarize", timeout=after_s, json={
+            "video_id": "shapes", "model": "remote-vlm", "frame_count": 2})
+        pytest.fail(f"the request ended before its client left: {response.text}")
+    except httpx.TimeoutException:
+        pass
+
+
+def wait_until(condition, within_s: float = 30.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def test_a_client_that_leaves_mid_answer_stops_the_engine_generating(stub_service):
     """The answer streams slowly; the client leaves after a second: the engine's connection is closed at the next
     token, long before the answer's end (SGLang and vLLM abort the generation then)."""
     client, stub = stub_service
     aborted, sent = stub.aborted, stub.tokens_sent
     stub.answers.append({"content": json.dumps({"summary": "x" * 800}), "token_delay": 0.05})  # ~200 tokens, 10 s
-    try:
-        response = httpx.post(f"{client.base_url}/api/summarize", timeout=1.5, json={
-            "video_id": "shapes", "model": "remote-vlm", "frame_count": 2})
-        pytest.fail(f"the request ended before its client left: {response.text}")
-    except httpx.TimeoutException:
-        pass
-    deadline = time.monotonic() + 30
-    while stub.aborted == aborted and time.monotonic() < deadline:
-        time.sleep(0.1)
+    summarize_then_leave(client, after_s=1.5)
+    wait_until(lambda: stub.aborted != aborted)
     assert stub.aborted == aborted + 1 and stub.tokens_sent - sent < 150
     stub.answers.clear()
 
@@ -170,14 +179,7 @@ def test_a_client_that_disconnects_stops_the_job(stub_service):
 
     before, asked = cancelled(), len(stub.requests)
     stub.answers.extend([{"content": "not json", "delay": 2.0}, {"content": "{}"}])
-    try:
-        response = httpx.post(f"{client.base_url}/api/summarize", timeout=1.0, json={
-            "video_id": "shapes", "model": "remote-vlm", "frame_count": 2})
-        pytest.fail(f"the request ended before its client left: {response.text}")
-    except httpx.TimeoutException:
-        pass
-    deadline = time.monotonic() + 30
-    while cancelled() == before and time.monotonic() < deadline:
-        time.sleep(0.2)
+    summarize_then_leave(client, after_s=1.0)
+    wait_until(lambda: cancelled() != before)
     assert cancelled() == before + 1 and len(stub.requests) == asked + 1
     stub.answers.clear()
