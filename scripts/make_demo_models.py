@@ -97,17 +97,37 @@ RECIPE = {
 def recipe_hash(part: dict | None = None) -> str:
     if part is not None:
         return hashlib.sha256(json.dumps(part, sort_keys=True).encode()).hexdigest()[:16]
-    source = (Path(synthetic.__file__).read_bytes() + Path(tiny_models.__file__).read_bytes()
+    # this file too: the configuration it writes (and a cached demo outside the clone) must follow its changes
+    source = (Path(__file__).read_bytes() + Path(synthetic.__file__).read_bytes()
+              + Path(tiny_models.__file__).read_bytes()
               + Path(tiny_language_models.__file__).read_bytes()
               + DEFAULT_CONFIG.read_bytes() + json.dumps(RECIPE, sort_keys=True).encode())
     return hashlib.sha256(source).hexdigest()[:16]
 
 
-def train_detector(out: Path, work: Path) -> dict:
+def seed_everything(seed: int) -> None:
+    """Python, NumPy and torch seeded before a training (ultralytics seeds them again from `seed=`, with
+    `deterministic=True`): one machine trains the same weights every time. Another CPU may still round differently
+    and train other weights, which is why the tests' thresholds come from a spread of seeds (README, "Tests")."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_detector(out: Path, work: Path, seed: int | None = None) -> dict:
+    """YOLO11n trained on synthetic shapes -> weights/yolo11n-shapes.pt; its held-out mAP. `seed` overrides the
+    recipe's training seed (the data set stays the recipe's): scripts/demo_spread.py trains several."""
     from runners.backends.yolo import import_ultralytics
 
     ultralytics = import_ultralytics()
     spec = RECIPE["detector"]
+    seed = spec["seed"] if seed is None else seed
+    seed_everything(seed)
     width, height = spec["image"]
     data = synthetic.write_yolo_dataset(work / "dataset", train=spec["train"], val=spec["val"], width=width,
                                         height=height, seed=spec["seed"], size_range=tuple(spec["size_range"]))
@@ -115,7 +135,7 @@ def train_detector(out: Path, work: Path) -> dict:
     started = time.perf_counter()
     model.train(data=str(data), epochs=spec["epochs"], imgsz=spec["imgsz"], batch=spec["batch"], device="cpu",
                 workers=2, project=str(work / "runs"), name="shapes", exist_ok=True, plots=False, verbose=False,
-                seed=spec["seed"], deterministic=True, amp=False, mosaic=spec["mosaic"], close_mosaic=0,
+                seed=seed, deterministic=True, amp=False, mosaic=spec["mosaic"], close_mosaic=0,
                 optimizer=spec["optimizer"], lr0=spec["lr0"], warmup_epochs=spec["warmup_epochs"],
                 patience=100)
     seconds = time.perf_counter() - started
@@ -125,16 +145,19 @@ def train_detector(out: Path, work: Path) -> dict:
     metrics = ultralytics.YOLO(str(target)).val(data=str(data), imgsz=spec["imgsz"], batch=16, device="cpu",
                                                  plots=False, verbose=False, workers=2,
                                                  project=str(work / "runs"), name="val", exist_ok=True)
-    return {"map50": float(metrics.box.map50), "map50_95": float(metrics.box.map), "train_seconds": round(seconds)}
+    return {"map50": float(metrics.box.map50), "map50_95": float(metrics.box.map), "train_seconds": round(seconds),
+            "seed": seed, "sha256": sha256(target)}
 
 
-def train_segmenter(out: Path, work: Path) -> dict:
+def train_segmenter(out: Path, work: Path, seed: int | None = None) -> dict:
     """YOLO11n-seg trained on synthetic shapes -> weights/yolo11n-seg-shapes.pt; its held-out box and mask mAP.
     With "init": "detector" it starts from weights/yolo11n-shapes.pt (train the detector first)."""
     from runners.backends.yolo import import_ultralytics
 
     ultralytics = import_ultralytics()
     spec = RECIPE["segmenter"]
+    seed = spec["seed"] if seed is None else seed
+    seed_everything(seed)
     width, height = spec["image"]
     data = synthetic.write_yolo_seg_dataset(
         work / "seg-dataset", train=spec["train"], val=spec["val"], width=width, height=height, seed=spec["seed"],
@@ -145,7 +168,7 @@ def train_segmenter(out: Path, work: Path) -> dict:
     started = time.perf_counter()
     model.train(data=str(data), epochs=spec["epochs"], imgsz=spec["imgsz"], batch=spec["batch"], nbs=spec["nbs"],
                 device="cpu", workers=2, cache="ram", project=str(work / "runs"), name="seg", exist_ok=True,
-                plots=False, verbose=False, val=False, seed=spec["seed"], deterministic=True, amp=False,
+                plots=False, verbose=False, val=False, seed=seed, deterministic=True, amp=False,
                 mosaic=spec["mosaic"], close_mosaic=0, scale=spec["scale"], optimizer=spec["optimizer"],
                 lr0=spec["lr0"], warmup_epochs=spec["warmup_epochs"], patience=100, **init)
     seconds = time.perf_counter() - started
@@ -156,7 +179,48 @@ def train_segmenter(out: Path, work: Path) -> dict:
                                                  project=str(work / "runs"), name="seg-val", exist_ok=True)
     return {"map50": float(metrics.box.map50), "map50_95": float(metrics.box.map),
             "mask_map50": float(metrics.seg.map50), "mask_map50_95": float(metrics.seg.map),
-            "train_seconds": round(seconds), "predict_imgsz": spec["predict_imgsz"]}
+            "train_seconds": round(seconds), "predict_imgsz": spec["predict_imgsz"], "seed": seed,
+            "sha256": sha256(target)}
+
+
+def sha256(path: Path) -> str:
+    """Checksum of a checkpoint's weights (names, shapes and values in order), not of the file: ultralytics writes
+    the training date into the file, so two identical trainings give different file bytes."""
+    import torch
+
+    digest = hashlib.sha256()
+    checkpoint = torch.load(path, map_location="cpu", weights_only=False)
+    for name, tensor in checkpoint["model"].state_dict().items():
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
+        digest.update(tensor.contiguous().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+# Held-out metrics a demo build must reach, set below the worst of the seeds that scripts/demo_spread.py trained
+# (README, "Tests": the spread table). A build below them stops here, instead of as a test failure downstream.
+FLOORS = {"detector": {"map50": 0.95}, "segmenter": {"map50": 0.90, "mask_map50": 0.90}}
+
+
+class DemoBuildError(SystemExit):
+    """The demo build cannot go on: its message says why and what to do."""
+
+
+def below_floors(metrics: dict) -> list[str]:
+    """Each held-out metric of `metrics` (demo/metrics.json's layout) that is under its floor, as text."""
+    found = {"detector": metrics, "segmenter": metrics.get("segmenter") or {}}
+    return [f"{model} {name} {found[model].get(name, 0.0):.3f} < {floor}"
+            for model, floors in FLOORS.items() for name, floor in floors.items()
+            if found[model].get(name, 0.0) < floor]
+
+
+def check_floors(metrics: dict, metrics_path: Path) -> None:
+    failed = below_floors(metrics)
+    if failed:
+        raise DemoBuildError(
+            f"demo build: the trained demo models missed their held-out floors ({'; '.join(failed)}; see "
+            f"{metrics_path}). The trainings are seeded, so this is a change of recipe, library or machine: rerun "
+            f"with --force after checking scripts/make_demo_models.py's RECIPE, and measure the spread again "
+            f"(scripts/demo_spread.py).")
 
 
 def build_clip_text(target: Path) -> None:
@@ -283,6 +347,7 @@ def build(out: Path, force: bool = False) -> Path:
         metrics_path.write_text(json.dumps(metrics, indent=2))
     print(f"trained segmenter: box mAP50 {segmenter['map50']:.3f}, mask mAP50 {segmenter['mask_map50']:.3f} on "
           f"held-out frames ({segmenter['train_seconds']} s)")
+    check_floors(metrics, metrics_path)
     shutil.rmtree(work, ignore_errors=True)
     config = write_config(out)
     stamp.write_text(json.dumps({"hash": digest, "recipe": RECIPE}, indent=2))

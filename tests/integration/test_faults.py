@@ -18,6 +18,7 @@ import pytest
 from scripts.local_server import start_service, stop_service
 from tests.conftest import config_variant
 from tests.integration.test_service import assert_envelope
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -50,16 +51,6 @@ def server(demo_config, tmp_path_factory):
 
 def runner_status(client, runner: str) -> dict:
     return client.get("/health").json()["runners"][runner]
-
-
-def wait_for(condition, within_s: float = 120.0, every_s: float = 0.1):
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(every_s)
-    raise AssertionError(f"not within {within_s:.0f} s: {condition.__doc__ or condition}")
 
 
 def in_background(call):
@@ -189,9 +180,9 @@ def test_a_runner_that_hangs_then_dies_mid_request_is_a_503_and_comes_back(serve
 
 @pytest.fixture(scope="module")
 def limited(demo_config, tmp_path_factory):
-    """The demo with room for two requests at a time, each allowed 8 s."""
+    """The demo with room for two requests at a time, each allowed 20 s."""
     def tight_limits(config):
-        config["server"] = {"max_concurrency": 2, "request_timeout_s": 8}
+        config["server"] = {"max_concurrency": 2, "request_timeout_s": 20}
 
     running = serve(demo_config, tmp_path_factory.mktemp("limited"), tight_limits)
     yield running
@@ -200,28 +191,36 @@ def limited(demo_config, tmp_path_factory):
 
 
 def test_traffic_limits_answer_429_and_504_in_the_envelope(limited, demo_video, tracking_video):
+    """Two tracking jobs hold both slots and cannot finish (their runner is stopped once both run), so a third
+    request gets 429 and both get 504 at the limit on any machine; the runner, let go, stops both jobs; a detection
+    with a model loaded beforehand answers again."""
     client = limited.client
-    assert client.post("/models/load", json={"model_id": "sam2long"}).status_code == 200
+    detect = {"video_path": str(demo_video), "frame_numbers": [0], "model": "yolo11n"}
+    for model in ("sam2long", "yolo11n"):  # loaded before the limited phase: no load races the 20 s limit
+        assert client.post("/models/load", json={"model_id": model}).status_code == 200
     cancelled_before = runner_status(client, "tracking")["jobs_cancelled"]
-    # two jobs of 140 frames with masks: much longer than 8 s on a CPU
+    runner = worker(limited, "tracking-runner")
     slow = [in_background(lambda: httpx.post(f"{limited.url}/api/track", timeout=600, json=track_body(
         tracking_video, "sam2long", initial_detections=THREE_BOXES, include_masks=True))) for _ in range(2)]
 
-    def a_job_running():  # by then both requests hold their slots (/health is never limited)
-        return runner_status(client, "tracking")["jobs"]
+    def both_jobs_running():  # then both requests hold their slots (/health is never limited)
+        return len(runner_status(client, "tracking")["jobs"]) == 2
 
-    wait_for(a_job_running, within_s=8)
-    refused = client.post("/api/detect", json={"video_path": str(demo_video), "frame_numbers": [0]})
-    body = assert_envelope(refused, 429, "retry")
-    assert body["details"]["limit"] == 2 and refused.headers["retry-after"] == "1"
+    wait_for(both_jobs_running)
+    runner.suspend()
+    try:
+        refused = client.post("/api/detect", json=detect)
+        body = assert_envelope(refused, 429, "retry")
+        assert body["details"]["limit"] == 2 and refused.headers["retry-after"] == "1"
+        for future in slow:
+            stopped = assert_envelope(future.result(), 504, "not done in 20 s")
+            assert stopped["details"]["timeout_s"] == 20
+    finally:
+        runner.resume()
 
-    for future in slow:
-        stopped = assert_envelope(future.result(), 504, "not done in 8 s")
-        assert stopped["details"]["timeout_s"] == 8
-
-    def jobs_stopped():
+    def jobs_stopped():  # the runner stopped both jobs, as for clients that went away
         status = runner_status(client, "tracking")
         return status["jobs"] == {} and status["jobs_cancelled"] == cancelled_before + 2
 
-    wait_for(jobs_stopped, within_s=30)  # the runner stopped both jobs, as for clients that went away
-    assert client.post("/api/detect", json={"video_path": str(demo_video), "frame_numbers": [0]}).status_code == 200
+    wait_for(jobs_stopped)
+    assert client.post("/api/detect", json=detect).status_code == 200

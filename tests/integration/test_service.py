@@ -10,12 +10,10 @@ import pytest
 
 from services.schemas import DetectResponse, ErrorResponse, HealthResponse, ModelsInfoResponse, UnloadResponse
 from scripts.local_server import start_service, stop_service
-from tests.conftest import box_iou, config_variant
+from tests.conftest import config_variant
+from tests.support.demo_scores import SAMPLE_FRAMES, THRESHOLDS, detect_request, detection_recall
 
 pytestmark = pytest.mark.integration
-
-SAMPLE_FRAMES = [0, 40, 80, 120, 160, 200, 249, 3]
-
 
 def assert_envelope(response: httpx.Response, status: int, fragment: str = "") -> dict:
     assert response.status_code == status, response.text
@@ -60,7 +58,7 @@ def test_models_info_lists_every_task_and_what_is_loaded(client, demo_video):
 
 
 def test_detections_match_the_known_positions(client, demo_video, demo_truth):
-    response = detect(client, demo_video, frame_numbers=SAMPLE_FRAMES, model="yolo11n", confidence_threshold=0.4)
+    response = client.post("/api/detect", json=detect_request(demo_video))
     assert response.status_code == 200, response.text
     body = DetectResponse.model_validate(response.json())
     assert [f.frame_number for f in body.detections] == SAMPLE_FRAMES  # request order
@@ -69,7 +67,6 @@ def test_detections_match_the_known_positions(client, demo_video, demo_truth):
     assert (body.video.width, body.video.height, body.video.frame_count) == (640, 384, 250)
     assert body.video.fps == pytest.approx(25.0)
 
-    matched = total = 0
     for frame in body.detections:
         assert frame.timestamp == pytest.approx(frame.frame_number / 25.0)
         assert frame.detection_count == len(frame.objects)
@@ -79,14 +76,9 @@ def test_detections_match_the_known_positions(client, demo_video, demo_truth):
             assert obj.label in {"circle", "square", "triangle"}
             assert obj.class_id == ["circle", "square", "triangle"].index(obj.label)
             assert obj.confidence >= 0.4
-        found = [([o.bbox.x, o.bbox.y, o.bbox.x + o.bbox.width, o.bbox.y + o.bbox.height], o.label)
-                 for o in frame.objects]
-        for truth in demo_truth["frames"][frame.frame_number]["objects"]:
-            if truth["visible"] < 0.8:  # mostly hidden behind another shape: not a fair target
-                continue
-            total += 1
-            matched += any(label == truth["label"] and box_iou(box, truth["bbox"]) >= 0.5 for box, label in found)
-    assert matched / total >= 0.9, f"{matched}/{total} objects found"
+    # the trained YOLO11n's recall, under the worst of five trainings (README, "Tests": detect.recall)
+    recall = detection_recall(response.json()["detections"], demo_truth)
+    assert recall >= THRESHOLDS["detect.recall"], recall
 
 
 def test_class_filter_and_thresholds(client, demo_video):

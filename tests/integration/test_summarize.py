@@ -8,9 +8,6 @@ import base64
 import io
 import json
 import math
-import time
-
-import httpx
 
 import pytest
 from PIL import Image
@@ -18,6 +15,7 @@ from PIL import Image
 from runners.summarize import summary_schema
 from services.schemas import ModelsInfoResponse, SummarizeResponse
 from tests.integration.test_service import assert_envelope
+from tests.support.waiting import ask_then_hang_up, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -142,31 +140,29 @@ def test_engine_refusals_and_invalid_answers(stub_service, demo_video):
     assert_envelope(client.post("/api/summarize", json=request), 503, "answered 500")
 
 
-def summarize_then_leave(client, after_s: float) -> None:
-    """Ask the stub-served model for a summary and hang up after `after_s` seconds, before the answer."""
-    try:
-        response = httpx.post(f"{client.base_url}/api/summarize", timeout=after_s, json={
-            "video_id": "shapes", "model": "remote-vlm", "frame_count": 2})
-        pytest.fail(f"the request ended before its client left: {response.text}")
-    except httpx.TimeoutException:
-        pass
-
-
-def wait_until(condition, within_s: float = 30.0) -> None:
-    deadline = time.monotonic() + within_s
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
+def summarize_then_leave(client, until) -> None:
+    """Ask the stub-served model for a summary and hang up once `until()` holds, before the answer."""
+    ask_then_hang_up(str(client.base_url), "/api/summarize",
+                     {"video_id": "shapes", "model": "remote-vlm", "frame_count": 2}, until)
 
 
 def test_a_client_that_leaves_mid_answer_stops_the_engine_generating(stub_service):
-    """The answer streams slowly; the client leaves after a second: the engine's connection is closed at the next
-    token, long before the answer's end (SGLang and vLLM abort the generation then)."""
+    """The answer streams slowly (500 tokens, 25 s); the client leaves once tokens flow: the engine's connection is
+    closed at the next token, long before the answer's end (SGLang and vLLM abort the generation then)."""
     client, stub = stub_service
     aborted, sent = stub.aborted, stub.tokens_sent
-    stub.answers.append({"content": json.dumps({"summary": "x" * 800}), "token_delay": 0.05})  # ~200 tokens, 10 s
-    summarize_then_leave(client, after_s=1.5)
-    wait_until(lambda: stub.aborted != aborted)
-    assert stub.aborted == aborted + 1 and stub.tokens_sent - sent < 150
+    stub.answers.append({"content": json.dumps({"summary": "x" * 2000}), "token_delay": 0.05})
+
+    def tokens_flow():
+        return stub.tokens_sent > sent
+
+    summarize_then_leave(client, until=tokens_flow)
+
+    def engine_aborted():
+        return stub.aborted != aborted
+
+    wait_for(engine_aborted)
+    assert stub.aborted == aborted + 1 and stub.tokens_sent - sent < 400
     stub.answers.clear()
 
 
@@ -178,8 +174,16 @@ def test_a_client_that_disconnects_stops_the_job(stub_service):
         return client.get("/health").json()["runners"]["language"]["jobs_cancelled"]
 
     before, asked = cancelled(), len(stub.requests)
-    stub.answers.extend([{"content": "not json", "delay": 2.0}, {"content": "{}"}])
-    summarize_then_leave(client, after_s=1.0)
-    wait_until(lambda: cancelled() != before)
+    stub.answers.extend([{"content": "not json", "delay": 10.0}, {"content": "{}"}])
+
+    def engine_asked():
+        return len(stub.requests) > asked
+
+    summarize_then_leave(client, until=engine_asked)
+
+    def job_cancelled():
+        return cancelled() != before
+
+    wait_for(job_cancelled)
     assert cancelled() == before + 1 and len(stub.requests) == asked + 1
     stub.answers.clear()
