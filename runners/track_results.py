@@ -4,7 +4,9 @@ The recorder keeps only what the response needs (a box, a confidence and an RLE 
 frame), so a long frame range never holds frames or dense masks. At the end, each object's observations are cut
 into tracks wherever it was unseen for more than `max_gap_frames` frames, shorter gaps are filled at the processed
 frames inside them (`interpolated: true`, no confidence: the model did not see the object there), and tracks are
-numbered 1, 2, ... in order of first appearance.
+numbered 1, 2, ... in order of first appearance. A track's label is the one its detections gave it most (summed
+confidence), so one misread frame, typically an object half out from behind an occluder, neither names the whole
+track nor keeps it from being linked to the track it continues.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class TrackRecorder:
         self.interpolation = interpolation
         self.keep_masks = keep_masks
         self.observations: dict[int, list[Observation]] = {}
-        self.labels: dict[int, str] = {}
+        self.votes: dict[int, dict[str, float]] = {}  # object key -> label -> summed confidence
         self.order: list[int] = []  # object keys in order of first appearance
 
     def add(self, frame_number: int, key: int, label: str, obj) -> None:
@@ -53,10 +55,17 @@ class TrackRecorder:
         if box is None:
             return
         if key not in self.observations:
-            self.observations[key], self.labels[key] = [], label
+            self.observations[key], self.votes[key] = [], {}
             self.order.append(key)
+        votes = self.votes[key]
+        votes[label] = votes.get(label, 0.0) + max(obj.score, 1e-3)
         mask = encode_rle(obj.mask) if self.keep_masks and obj.mask is not None else None
         self.observations[key].append(Observation(frame_number, box, round(min(max(obj.score, 0.0), 1.0), 4), mask))
+
+    def label(self, key: int) -> str:
+        """The label with the most summed confidence; a tie goes to the one seen first."""
+        votes = self.votes[key]
+        return max(votes, key=votes.__getitem__)
 
     def _clip(self, box: list[float]) -> list[float] | None:
         x0, y0 = min(max(box[0], 0.0), self.width), min(max(box[1], 0.0), self.height)
@@ -72,7 +81,7 @@ class TrackRecorder:
             for segment in self._split(self.observations[key]):
                 segments.append((segment[0].frame_number, len(segments), key, segment))
         segments.sort(key=lambda s: (s[0], s[1]))
-        return [self._track(track_id, self.labels[key], self._fill(segment))
+        return [self._track(track_id, self.label(key), self._fill(segment))
                 for track_id, (_, _, key, segment) in enumerate(segments, start=1)]
 
     def _link(self) -> None:
@@ -88,6 +97,8 @@ class TrackRecorder:
                 successor = self._successor(key, ended)
                 if successor is not None:
                     ended.extend(self.observations.pop(successor))
+                    for label, weight in self.votes.pop(successor).items():
+                        self.votes[key][label] = self.votes[key].get(label, 0.0) + weight
                     self.order.remove(successor)
                     merged = True
                     break
@@ -102,7 +113,7 @@ class TrackRecorder:
         best, best_distance = None, LINK_DISTANCE
         for other in self.order:
             first = self.observations[other][0]
-            if other == key or self.labels[other] != self.labels[key]:
+            if other == key or self.label(other) != self.label(key):
                 continue
             if not 0 <= first.frame_number - end - 1 <= self.max_gap_frames:
                 continue

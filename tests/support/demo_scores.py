@@ -11,6 +11,7 @@ does.
 
 from __future__ import annotations
 
+import json
 from statistics import median
 
 import motmetrics as mm
@@ -19,17 +20,17 @@ from pycocotools import mask as mask_utils
 
 from runners.backends.tracker import box_iou, mask_to_box
 
-# metric -> the threshold its test asserts (>=), each below the spread's worst run by the margin README states
+# metric -> the threshold its test asserts (>=): 0.10 under the worst of five trainings, rounded down to a multiple
+# of 0.05 (README, "Tests", the spread table; scripts/demo_spread.py prints it)
 THRESHOLDS = {
-    "detect.recall": 0.90,  # share of the visible objects on 8 frames of shapes.mp4 found (label + IoU >= 0.5)
-    "detect.recall_frame_120": 0.75,  # the same on frame 120 alone (the runner's mixed-batch test)
+    "detect.recall": 0.65,  # share of the visible objects on 8 frames of shapes.mp4 found (label + IoU >= 0.5)
     "track.mota": 0.80,  # YOLO11n-seg + ByteTrack on tracking.mp4 against its ground truth
-    "track.idf1": 0.80,
-    "track.occlusion_filled": 0.80,  # share of the frames object 3 is hidden behind the bar filled at IoU >= 0.5
-    "track.late_entry_coverage": 0.80,  # share of the late object's visible frames its one track covers
+    "track.idf1": 0.75,
+    "track.occlusion_filled": 0.90,  # share of the frames object 3 is hidden behind the bar filled on it
+    "track.late_entry_coverage": 0.85,  # share of the late object's visible frames its one track covers
     "track.mask_agreement": 0.85,  # share of sampled (box, mask) pairs whose mask's box has IoU >= 0.7 with it
     "track.mask_iou_median": 0.80,  # median of those IoUs
-    "track.prompted_iou": 0.80,  # share of the prompted square's boxes at IoU >= 0.5 with its truth
+    "track.prompted_iou": 0.90,  # share of the prompted square's boxes at IoU >= 0.5 with its truth
 }
 
 MIN_VISIBLE = 0.3  # ground-truth objects less visible than this are "don't care" (as MOTChallenge ignores them)
@@ -100,14 +101,22 @@ def hidden_frames(truth: dict) -> list[tuple[int, list[float]]]:
 
 
 def occlusion_filled(tracks: list[dict], truth: dict) -> float:
-    """Share of the hidden frames at which an interpolated box lies on the hidden object (IoU >= 0.5)."""
+    """Share of the hidden frames at which an interpolated box lies on the hidden object: its centre inside the true
+    box and IoU >= 0.3. (Not IoU >= 0.5: a gap is interpolated between the boxes of the object's visible parts as it
+    goes behind the bar and comes out, narrower than the whole object, by how much depends on the training.)"""
     hidden = hidden_frames(truth)
     filled: dict[int, list[list[float]]] = {}
     for t in tracks:
         for b in t["boxes"]:
             if b["interpolated"]:
                 filled.setdefault(b["frame_number"], []).append(xyxy(b["bbox"]))
-    hits = sum(any(box_iou(box, truth_box) >= 0.5 for box in filled.get(n, [])) for n, truth_box in hidden)
+
+    def on(box: list[float], truth_box: list[float]) -> bool:
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        inside = truth_box[0] <= cx <= truth_box[2] and truth_box[1] <= cy <= truth_box[3]
+        return inside and box_iou(box, truth_box) >= 0.3
+
+    hits = sum(any(on(box, truth_box) for box in filled.get(n, [])) for n, truth_box in hidden)
     return hits / len(hidden) if hidden else 0.0
 
 
@@ -165,8 +174,6 @@ def prompted_iou(track: dict, truth: dict) -> float:
 
 def all_scores(client, demo_dir) -> dict[str, float]:
     """Every metric of THRESHOLDS, measured through a running service (`client`: an httpx.Client on its URL)."""
-    import json
-
     shapes = demo_dir / "media" / "shapes.mp4"
     tracking = demo_dir / "media" / "tracking.mp4"
     shapes_truth = json.loads(shapes.with_suffix(".json").read_text())
@@ -178,9 +185,7 @@ def all_scores(client, demo_dir) -> dict[str, float]:
         return response.json()
 
     scores = {"detect.recall": detection_recall(post("/api/detect", detect_request(shapes))["detections"],
-                                                shapes_truth),
-              "detect.recall_frame_120": detection_recall(
-                  post("/api/detect", detect_request(shapes, [120], 0.5))["detections"], shapes_truth)}
+                                                shapes_truth)}
     tracks = post("/api/track", track_request(tracking))["tracks"]
     mot = mot_scores(truth, tracks, range(len(truth["frames"])))
     masks = mask_agreement(mask_box_ious(tracks, truth["height"], truth["width"]))

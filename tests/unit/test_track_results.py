@@ -128,3 +128,21 @@ def test_tracks_are_not_linked_against_motion_label_or_gap(case):
                        "too late": (40, "circle", lambda n: 2 * n)}[case]
     moving(rec, 9, label, range(start, 60), x)
     assert len(rec.tracks()) == 2
+
+
+def test_one_misread_frame_neither_names_a_track_nor_keeps_it_from_its_continuation():
+    """The triangle comes out from behind a bar read as a circle for one frame, then as a triangle: it continues the
+    triangle's track under the label its detections gave it most."""
+    rec = recorder(range(60), max_gap_frames=15)
+    moving(rec, 1, "triangle", range(0, 20), lambda n: 2 * n)
+    moving(rec, 9, "circle", range(32, 33), lambda n: 2 * n)
+    moving(rec, 9, "triangle", range(33, 60), lambda n: 2 * n)
+    tracks = rec.tracks()
+    assert [(t["track_id"], t["label"], t["start_frame"], t["end_frame"]) for t in tracks] == [(1, "triangle", 0, 59)]
+
+
+def test_a_track_is_named_by_its_most_confident_label():
+    rec = recorder(range(10), max_gap_frames=5)
+    for n in range(10):  # six low-confidence squares, four confident circles
+        rec.add(n, 1, "square" if n < 6 else "circle", seen([0, 0, 10, 10], score=0.2 if n < 6 else 0.9))
+    assert [t["label"] for t in rec.tracks()] == ["circle"]
