@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts import make_demo_models  # noqa: E402
 from scripts.local_server import start_service, stop_service  # noqa: E402
 from tests.conftest import config_variant  # noqa: E402
-from tests.support.demo_scores import THRESHOLDS, all_scores  # noqa: E402
+from tests.support.demo_scores import EXPECTED, THRESHOLDS, all_scores  # noqa: E402
 
 HELD_OUT = {"detector.map50": ("map50",), "segmenter.map50": ("segmenter", "map50"),
             "segmenter.mask_map50": ("segmenter", "mask_map50")}
@@ -102,6 +102,10 @@ def table(runs: dict[int, dict[str, float]]) -> str:
         values = [run[metric] for run in runs.values()]
         lines.append(f"| `{metric}` | {min(values):.3f} | {statistics.median(values):.3f} | {max(values):.3f} | "
                      f"{limit:.2f} | {rule(min(values)):.2f}{'' if limit <= rule(min(values)) + 1e-9 else ' (!)'} |")
+    for metric, expected in EXPECTED.items():
+        values = [run[metric] for run in runs.values()]
+        lines.append(f"| `{metric}` | {min(values)} | {statistics.median(values)} | {max(values)} | = {expected} | "
+                     f"{'every run' if set(values) == {expected} else '(!) not every run'} |")
     return "\n".join(lines)
 
 

@@ -8,10 +8,21 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from services.schemas import DetectResponse, ErrorResponse, HealthResponse, ModelsInfoResponse, UnloadResponse
 from scripts.local_server import start_service, stop_service
+from services.schemas import (
+    DetectResponse,
+    ErrorResponse,
+    HealthResponse,
+    ModelsInfoResponse,
+    UnloadResponse,
+)
 from tests.conftest import config_variant
-from tests.support.demo_scores import SAMPLE_FRAMES, THRESHOLDS, detect_request, detection_recall
+from tests.support.demo_scores import (
+    SAMPLE_FRAMES,
+    THRESHOLDS,
+    detect_request,
+    detection_recall,
+)
 
 pytestmark = pytest.mark.integration
 

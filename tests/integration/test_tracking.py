@@ -11,9 +11,10 @@ import pytest
 
 from services.schemas import TrackResponse
 from tests.integration.test_service import assert_envelope
-from tests.support.waiting import ask_then_hang_up, wait_for
 from tests.support.demo_scores import (
+    EXPECTED,
     THRESHOLDS,
+    frame_offset,
     hidden_frames,
     late_entry,
     mask_agreement,
@@ -25,6 +26,7 @@ from tests.support.demo_scores import (
     track_request,
     xywh,
 )
+from tests.support.waiting import ask_then_hang_up, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -61,6 +63,7 @@ def test_yolo11n_seg_reaches_its_mota_and_idf1_on_the_scripted_video(seg_tracks,
     scores = mot_scores(tracking_truth, seg_tracks["tracks"], range(frames))
     assert scores["mota"] >= THRESHOLDS["track.mota"], scores
     assert scores["idf1"] >= THRESHOLDS["track.idf1"], scores
+    assert frame_offset(seg_tracks["tracks"], tracking_truth) == EXPECTED["track.frame_offset"]  # not a frame late
 
 
 def test_the_occlusion_gap_is_filled_with_interpolated_boxes_near_the_truth(seg_tracks, tracking_truth):

@@ -14,6 +14,7 @@ from tests.support.demo_scores import (
     SAMPLE_FRAMES,
     THRESHOLDS,
     detection_recall,
+    frame_offset,
     hidden_frames,
     late_entry,
     mask_agreement,
@@ -83,7 +84,7 @@ def test_detection_recall_falls_when_labels_or_box_scales_are_wrong(shapes_truth
     assert detection_recall(halved, shapes_truth) < THRESHOLDS["detect.recall"]
 
 
-def test_mota_and_idf1_fall_when_ids_churn_or_boxes_lag(truth):
+def test_mota_idf1_and_frame_offset_catch_churning_ids_and_boxes_off_by_a_frame(truth):
     frames = range(len(truth["frames"]))
     tracks = perfect_tracks(truth)
     scores = mot_scores(truth, tracks, frames)
@@ -91,6 +92,13 @@ def test_mota_and_idf1_fall_when_ids_churn_or_boxes_lag(truth):
     churned = [{**t, "track_id": 100 * t["track_id"] + i // 5, "boxes": [b]}  # a new id every 5 frames
                for t in tracks for i, b in enumerate(t["boxes"])]
     assert mot_scores(truth, churned, frames)["idf1"] < THRESHOLDS["track.idf1"]
+    assert frame_offset(tracks, truth) == 0
+    for lag in (1, -1):  # each box reported a frame late, or early
+        shifted = copy.deepcopy(tracks)
+        for t in shifted:
+            t["boxes"] = [{**b, "frame_number": b["frame_number"] + lag} for b in t["boxes"]
+                          if 0 <= b["frame_number"] + lag < len(truth["frames"])]
+        assert frame_offset(shifted, truth) == -lag
     lagging = copy.deepcopy(tracks)  # each box reported 10 frames late
     for t in lagging:
         t["boxes"] = [{**b, "frame_number": b["frame_number"] + 10} for b in t["boxes"]
