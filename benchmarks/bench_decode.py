@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runners.video import VideoFile  # noqa: E402
+from runners.core.video import VideoFile  # noqa: E402
 from scripts.synthetic import write_video  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def main() -> None:
     opencv = timed(lambda: per_frame_opencv(path, indices))
     decord_loop = timed(lambda: per_frame_decord(path, indices))
     print("30 random frames of a 1280x720 300-frame H.264 video, keyframes at 0 and 250 (best of 3):")
-    print(f"  batch decode (runners.video):    {batch:6.2f} s")
+    print(f"  batch decode (runners.core.video):    {batch:6.2f} s")
     print(f"  per-frame seek, OpenCV:          {opencv:6.2f} s   batch is {opencv / batch:.1f}x faster (target >= 3x)")
     print(f"  per-frame get_batch, decord:     {decord_loop:6.2f} s   batch is {decord_loop / batch:.1f}x faster")
 

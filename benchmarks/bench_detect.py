@@ -28,11 +28,11 @@ class RawLoop:
     """The in-process reference: the same backend the runner uses, decode + predict, no HTTP."""
 
     def __init__(self, config_path: Path, model: str, video: Path) -> None:
-        from runners.backends.detector import DetectSettings
-        from runners.config import load_config
-        from runners.detection import load_detector
-        from runners.device import pick_device
-        from runners.video import VideoFile
+        from runners.core.config import load_config
+        from runners.core.device import pick_device
+        from runners.core.video import VideoFile
+        from runners.detection.backends.base import DetectSettings
+        from runners.detection.registry import load_detector
 
         config = load_config(config_path)
         self.detector = load_detector(model, config.option("object_detection", model), config, pick_device("auto"))

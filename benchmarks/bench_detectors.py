@@ -57,10 +57,10 @@ def build_config(workdir: Path, demo_config: Path, names: list[str]) -> Path:
 
 
 def raw_fps(config: Path, name: str, video: Path, frames: list[int], batch: int) -> float:
-    from runners.backends.detector import DetectSettings
-    from runners.config import load_config
-    from runners.detection import load_detector
-    from runners.video import VideoFile
+    from runners.core.config import load_config
+    from runners.core.video import VideoFile
+    from runners.detection.backends.base import DetectSettings
+    from runners.detection.registry import load_detector
 
     loaded = load_config(config)
     detector = load_detector(name, loaded.option("object_detection", name), loaded, "cpu")

@@ -75,7 +75,7 @@ def run_child(config: Path, **job) -> dict:
 
 def child(job_fields: dict) -> None:
     """Load the model, warm it up on two frames, then time the job; print one JSON line."""
-    from runners.tracking import Prompt, TrackingRunner, TrackJob
+    from runners.tracking.service import Prompt, TrackingRunner, TrackJob
 
     video = Path(job_fields.pop("video"))
     truth = json.loads(video.with_suffix(".json").read_text())["frames"]

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from services.openapi import project_version  # noqa: E402  (one reader of pyproject's version)
+
 BENTOFILES = {"gpu": REPO / "bentofile.yaml", "cpu": REPO / "bentofile.cpu.yaml"}
 
 

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts import make_demo_models  # noqa: E402
 from scripts.local_server import start_service, stop_service  # noqa: E402
-from tests.conftest import config_variant  # noqa: E402
+from tests.support.config import config_variant  # noqa: E402
 from tests.support.demo_scores import EXPECTED, THRESHOLDS, all_scores  # noqa: E402
 
 HELD_OUT = {"detector.map50": ("map50",), "segmenter.map50": ("segmenter", "map50"),

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runners.config import TASKS, ServiceConfig, load_config  # noqa: E402
+from runners.core.config import TASKS, ServiceConfig, load_config  # noqa: E402
 
 
 def plan(config: ServiceConfig, names: list[str]) -> list[tuple[str, str, str]]:
@@ -43,7 +43,7 @@ def all_names(config: ServiceConfig) -> list[str]:
 
 def fetch(config: ServiceConfig, kind: str, source: str) -> str:
     if kind == "ultralytics":
-        from runners.backends.yolo import import_ultralytics
+        from runners.core.ultralytics import import_ultralytics
 
         import_ultralytics()
         from ultralytics.utils.downloads import attempt_download_asset

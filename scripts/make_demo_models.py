@@ -38,16 +38,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runners.config import DEFAULT_CONFIG  # noqa: E402
+from runners.core.config import DEFAULT_CONFIG  # noqa: E402
 from scripts import synthetic, tiny_language_models, tiny_models  # noqa: E402
 
 RECIPE = {
     "version": 5,
     # Bump "generator" when scripts/synthetic.py draws images differently: the detector retrains only when its
     # own recipe changes (training takes minutes; everything else is rebuilt in seconds).
-    "detector": {"generator": 2, "arch": "yolo11n.yaml", "train": 500, "val": 100, "image": [320, 192], "size_range": [40, 80],
-                 "imgsz": 160, "epochs": 20, "batch": 16, "seed": 0, "mosaic": 0.0, "optimizer": "AdamW", "lr0": 0.004,
-                 "warmup_epochs": 1},
+    "detector": {"generator": 2, "arch": "yolo11n.yaml", "train": 500, "val": 100, "image": [320, 192],
+                 "size_range": [40, 80], "imgsz": 160, "epochs": 20, "batch": 16, "seed": 0, "mosaic": 0.0,
+                 "optimizer": "AdamW", "lr0": 0.004, "warmup_epochs": 1},
     "world": {"arch": "yolov8s-worldv2.yaml"},
     "transformers_detectors": ["owlv2", "grounding-dino", "florence-2"],
     # served name -> tiny family (scripts/tiny_language_models.py); gemma-3-27b-text names gemma-3-27b's checkpoint,
@@ -122,7 +122,7 @@ def seed_everything(seed: int) -> None:
 def train_detector(out: Path, work: Path, seed: int | None = None) -> dict:
     """YOLO11n trained on synthetic shapes -> weights/yolo11n-shapes.pt; its held-out mAP. `seed` overrides the
     recipe's training seed (the data set stays the recipe's): scripts/demo_spread.py trains several."""
-    from runners.backends.yolo import import_ultralytics
+    from runners.core.ultralytics import import_ultralytics
 
     ultralytics = import_ultralytics()
     spec = RECIPE["detector"]
@@ -152,7 +152,7 @@ def train_detector(out: Path, work: Path, seed: int | None = None) -> dict:
 def train_segmenter(out: Path, work: Path, seed: int | None = None) -> dict:
     """YOLO11n-seg trained on synthetic shapes -> weights/yolo11n-seg-shapes.pt; its held-out box and mask mAP.
     With "init": "detector" it starts from weights/yolo11n-shapes.pt (train the detector first)."""
-    from runners.backends.yolo import import_ultralytics
+    from runners.core.ultralytics import import_ultralytics
 
     ultralytics = import_ultralytics()
     spec = RECIPE["segmenter"]
@@ -226,13 +226,24 @@ def check_floors(metrics: dict, metrics_path: Path) -> None:
 
 def build_clip_text(target: Path) -> None:
     """A real CLIPTextModelWithProjection, tiny, with a BPE tokenizer trained on class names."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, PreTrainedTokenizerFast
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
+    from transformers import (
+        CLIPTextConfig,
+        CLIPTextModelWithProjection,
+        PreTrainedTokenizerFast,
+    )
 
-    from runners.backends.yolo_world import coco_names
+    from runners.detection.coco import COCO_NAMES
 
     spec = RECIPE["clip_text"]
-    corpus = coco_names() + synthetic.CLASSES + ["a photo of a", "red", "green", "blue", "person walking", "car"]
+    corpus = list(COCO_NAMES) + synthetic.CLASSES + ["a photo of a", "red", "green", "blue", "person walking", "car"]
     tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
@@ -252,7 +263,7 @@ def build_clip_text(target: Path) -> None:
 
 
 def build_world(target: Path) -> None:
-    from runners.backends.yolo import import_ultralytics
+    from runners.core.ultralytics import import_ultralytics
 
     import_ultralytics().YOLOWorld(RECIPE["world"]["arch"]).save(str(target))
 

@@ -7,7 +7,7 @@ chat template reconstructed from the released checkpoints, and saves everything 
 load the directory offline through the same code as real checkpoints. Outputs mean nothing; the code paths are real.
 
 Images: every VLM processor here resizes to small grids (28-64 px, see each builder), so 2 images + 8 new tokens
-generate in well under a second on CPU. Llama 4 needs `runners.engines.hf_patches.runtime_patches()`
+generate in well under a second on CPU. Llama 4 needs `runners.language.engines.hf_patches.runtime_patches()`
 (transformers 5.24.0 bugs). `build_qwen2_5_vl` and `build_llama` take `head_dim=VLLM_HEAD_DIM` for models that
 vLLM's CPU build serves as saved (tests/engines).
 Verified with transformers 5.24.0.
@@ -15,7 +15,7 @@ Verified with transformers 5.24.0.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -245,7 +245,12 @@ def build_qwen2_5_vl(out_dir: str, *, head_dim: int = 16) -> str:
 def build_gemma3(out_dir: str) -> str:
     """Gemma3ForConditionalGeneration + Gemma3Processor. SigLIP 64 px / patch 16 -> 2x2 pooled = 4 soft tokens
     per image (`mm_tokens_per_image`), no pan-and-scan."""
-    from transformers import Gemma3Config, Gemma3ForConditionalGeneration, Gemma3ImageProcessor, Gemma3Processor
+    from transformers import (
+        Gemma3Config,
+        Gemma3ForConditionalGeneration,
+        Gemma3ImageProcessor,
+        Gemma3Processor,
+    )
 
     _seed()
     named = {"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>", "image_token": "<image_soft_token>"}
@@ -313,7 +318,7 @@ def build_internvl(out_dir: str) -> str:
 def build_llama4(out_dir: str) -> str:
     """Llama4ForConditionalGeneration (MoE text, 2 layers) + Llama4Processor with the processor's own Llama 4 chat
     template. 56 px tiles, patch 14, pixel-shuffle 0.5 -> 4 <|patch|> tokens per tile; max_patches=1 so every image
-    is a single tile. Needs `runners.engines.hf_patches.runtime_patches()` in transformers 5.24.0."""
+    is a single tile. Needs `runners.language.engines.hf_patches.runtime_patches()` in transformers 5.24.0."""
     from transformers import (
         Llama4Config,
         Llama4ForConditionalGeneration,

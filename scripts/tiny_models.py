@@ -29,9 +29,9 @@ CORPUS = [
 
 
 def _corpus() -> list[str]:
-    from runners.backends.yolo_world import coco_names
+    from runners.detection.coco import COCO_NAMES
 
-    return CORPUS + [". ".join(coco_names())]
+    return CORPUS + [". ".join(list(COCO_NAMES))]
 
 
 def _seed(seed: int = 0):
@@ -162,13 +162,13 @@ def _train_bert_vocab(target_size: int = 1100) -> dict[str, int]:
 def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: int = 96, real_size: bool = False) -> str:
     """real_size: the released Grounding DINO tiny architecture (Swin-T backbone, BERT-base text encoder)."""
     from transformers import (
+        BertConfig,
         BertTokenizer,
         GroundingDinoConfig,
         GroundingDinoForObjectDetection,
         GroundingDinoImageProcessor,
         GroundingDinoProcessor,
         SwinConfig,
-        BertConfig,
     )
 
     _seed()
@@ -378,7 +378,9 @@ def build_sam2(out_dir: str, real_size: bool = False) -> str:
     """
     from transformers import Sam2VideoConfig, Sam2VideoModel, Sam2VideoProcessor
     from transformers.models.sam2.image_processing_sam2 import Sam2ImageProcessor
-    from transformers.models.sam2_video.video_processing_sam2_video import Sam2VideoVideoProcessor
+    from transformers.models.sam2_video.video_processing_sam2_video import (
+        Sam2VideoVideoProcessor,
+    )
 
     _seed()
     os.makedirs(out_dir, exist_ok=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from runners.errors import BadRequest, ServiceError
+from runners.core.errors import BadRequest, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -93,68 +93,29 @@ class ErrorEnvelopeMiddleware:
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         request_id = (headers.get(b"x-request-id") or b"").decode("latin-1")[:100] or uuid.uuid4().hex
+        refusal = self._refusal(headers, scope.get("method"), request_id)
+        if refusal is not None:
+            return await self._send_json(send, *refusal)
+
+        exchange = _Exchange(self, scope, send, receive, request_id)
+        try:
+            await self.app(scope, exchange.receive, exchange.send)
+        except BadRequest:
+            if exchange.start is None:
+                await self._send_json(send, 413, exchange.too_large())
+
+    def _refusal(self, headers: dict, method: str | None, request_id: str) -> tuple[int, dict] | None:
+        """(status, body) for a request refused before it is read: a declared body over the limit, or not JSON."""
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            return await self._send_json(send, 413, {
-                "error": "Payload Too Large",
-                "message": f"request body exceeds {self.max_body_bytes} bytes",
-                "details": {"limit_bytes": self.max_body_bytes, "request_id": request_id}})
+            return 413, {"error": "Payload Too Large", "message": f"request body exceeds {self.max_body_bytes} bytes",
+                         "details": {"limit_bytes": self.max_body_bytes, "request_id": request_id}}
         media_type = (headers.get(b"content-type") or b"").split(b";")[0].strip().lower()
-        if scope.get("method") == "POST" and media_type in NOT_JSON:
-            return await self._send_json(send, 415, {
-                "error": TITLES[415], "message": f"request bodies are JSON: send Content-Type: application/json, not "
-                                                 f"{media_type.decode('latin-1')}",
-                "details": {"content_type": media_type.decode("latin-1"), "request_id": request_id}})
-
-        received = 0
-        too_large = {"error": TITLES[413], "message": f"request body exceeds {self.max_body_bytes} bytes",
-                     "details": {"limit_bytes": self.max_body_bytes}}
-        oversized = False
-
-        async def limited_receive():
-            nonlocal received, oversized
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:  # chunked body without a length: stop reading it
-                    oversized = True
-                    raise BadRequest(too_large["message"])
-            return message
-
-        start: dict | None = None
-        chunks: list[bytes] = []
-
-        async def capture(message):
-            nonlocal start, request_id
-            if message["type"] == "http.response.start":
-                for key, value in message.get("headers", []):
-                    if key.lower() == b"x-bentoml-request-id":
-                        request_id = value.decode("latin-1")
-                if message["status"] < 400:
-                    await send(message)
-                else:
-                    start = message
-                return
-            if start is None:
-                return await send(message)
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                if oversized:  # BentoML's endpoint wrapper caught the refusal in its body reader and answered 500
-                    rewritten = {"status": 413, "body": {**too_large, "details": {**too_large["details"],
-                                                                                  "request_id": request_id}}}
-                else:
-                    rewritten = envelope(start["status"], b"".join(chunks), request_id,
-                                         f"{scope.get('method', '')} {scope.get('path', '')}")
-                passthrough = [(k, v) for k, v in start.get("headers", [])
-                               if k.lower() not in (b"content-length", b"content-type")]
-                await self._send_json(send, rewritten["status"], rewritten["body"], passthrough)
-
-        try:
-            await self.app(scope, limited_receive, capture)
-        except BadRequest:
-            if start is None:
-                await self._send_json(send, 413, {**too_large, "details": {**too_large["details"],
-                                                                           "request_id": request_id}})
+        if method == "POST" and media_type in NOT_JSON:
+            return 415, {"error": TITLES[415], "message": f"request bodies are JSON: send Content-Type: "
+                                                          f"application/json, not {media_type.decode('latin-1')}",
+                         "details": {"content_type": media_type.decode("latin-1"), "request_id": request_id}}
+        return None
 
     @staticmethod
     async def _send_json(send, status: int, body: dict, headers: list | None = None) -> None:
@@ -163,3 +124,56 @@ class ErrorEnvelopeMiddleware:
             *(headers or []), (b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())
         ]})
         await send({"type": "http.response.body", "body": payload})
+
+
+class _Exchange:
+    """One request through ErrorEnvelopeMiddleware: its body read under the size limit, its error answer held back
+    and rewritten as the envelope."""
+
+    def __init__(self, middleware: ErrorEnvelopeMiddleware, scope, send, receive, request_id: str) -> None:
+        self.middleware, self.scope, self._send, self._receive = middleware, scope, send, receive
+        self.request_id = request_id
+        self.received = 0
+        self.oversized = False
+        self.start: dict | None = None  # the held-back start of an error answer
+        self.chunks: list[bytes] = []
+
+    def too_large(self) -> dict:
+        limit = self.middleware.max_body_bytes
+        return {"error": TITLES[413], "message": f"request body exceeds {limit} bytes",
+                "details": {"limit_bytes": limit, "request_id": self.request_id}}
+
+    async def receive(self):
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.middleware.max_body_bytes:  # chunked body without a length: stop reading it
+                self.oversized = True
+                raise BadRequest(self.too_large()["message"])
+        return message
+
+    async def send(self, message):
+        if message["type"] == "http.response.start":
+            for key, value in message.get("headers", []):
+                if key.lower() == b"x-bentoml-request-id":
+                    self.request_id = value.decode("latin-1")
+            if message["status"] < 400:
+                await self._send(message)
+            else:
+                self.start = message
+            return
+        if self.start is None:
+            return await self._send(message)
+        self.chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await self._answer_error(self.start)
+
+    async def _answer_error(self, start: dict) -> None:
+        if self.oversized:  # BentoML's endpoint wrapper caught the refusal in its body reader and answered 500
+            rewritten = {"status": 413, "body": self.too_large()}
+        else:
+            rewritten = envelope(start["status"], b"".join(self.chunks), self.request_id,
+                                 f"{self.scope.get('method', '')} {self.scope.get('path', '')}")
+        passthrough = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-length",
+                                                                                       b"content-type")]
+        await self.middleware._send_json(self._send, rewritten["status"], rewritten["body"], passthrough)

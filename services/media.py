@@ -9,7 +9,7 @@
 A hard link inside a root IS a file inside the root (it is the same inode, wherever else it is linked from): only
 someone who can write to the root can make one, the same people who could copy the file there. Symlinks are judged by
 their target. The root check comes before the existence check so that a request cannot probe for files outside the
-roots. The file's content is checked next, by `runners.video` (only real video containers are opened).
+roots. The file's content is checked next, by `runners.core.video` (only real video containers are opened).
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from runners.errors import BadRequest, Forbidden, NotFound, UndecodableVideo
+from runners.core.errors import BadRequest, Forbidden, NotFound, UndecodableVideo
 
 # "scheme:" at the start — URLs and every ffmpeg protocol; a Windows drive letter is not a concern on Linux servers.
 _PROTOCOL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")

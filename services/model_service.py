@@ -22,24 +22,52 @@ from bentoml.exceptions import BentoMLException
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from runners.config import TASKS, ServiceConfig, get_config
-from runners.detection import DetectionRunner, FrameJob
-from runners.device import format_bytes
-from runners.errors import BadRequest, NotFound, RunnerUnavailable, ServiceError, TaskUnavailable
-from runners.language import AugmentJob, LanguageRunner, SummarizeJob
-from runners.summarize import persona_text
-from runners.runner_service import watch_client
-from runners.tracking import DetectorSpec, Prompt, TrackingRunner, TrackJob, check_prompts
-from runners.video import VideoCache, VideoInfo
+from runners.core.config import TASKS, ServiceConfig, get_config
+from runners.core.device import format_bytes
+from runners.core.errors import (
+    BadRequest,
+    NotFound,
+    RunnerUnavailable,
+    ServiceError,
+    TaskUnavailable,
+)
+from runners.core.runner import watch_client
+from runners.core.video import VideoCache, VideoInfo
+from runners.detection.service import DetectionRunner, FrameJob
+from runners.language.service import AugmentJob, LanguageRunner, SummarizeJob
+from runners.language.summarize import persona_text
+from runners.tracking.service import (
+    DetectorSpec,
+    Prompt,
+    TrackingRunner,
+    TrackJob,
+    check_prompts,
+)
 from services.auth import ApiKeyMiddleware
 from services.errors import ErrorEnvelopeMiddleware, error_response, raise_if_error
 from services.media import MediaPolicy
 from services.openapi import serve_published_contract
+from services.schemas import (
+    AugmentRequest,
+    AugmentResponse,
+    DetectRequest,
+    DetectResponse,
+    FrameDetections,
+    HealthResponse,
+    LoadResponse,
+    ModelDescription,
+    ModelRequest,
+    ModelsInfoResponse,
+    PostValidation,
+    SummarizeRequest,
+    SummarizeResponse,
+    TrackRequest,
+    TrackResponse,
+    UnloadResponse,
+    VideoMeta,
+    split_prompt,
+)
 from services.traffic import TrafficLimitMiddleware
-from services.schemas import (AugmentRequest, AugmentResponse, DetectRequest, DetectResponse, FrameDetections,
-                              HealthResponse, LoadResponse, ModelDescription, ModelRequest, ModelsInfoResponse,
-                              PostValidation, SummarizeRequest, SummarizeResponse, TrackRequest, TrackResponse,
-                              UnloadResponse, VideoMeta, split_prompt)
 
 log = logging.getLogger(__name__)
 CONFIG = get_config()  # read at import: an invalid configuration stops `bentoml serve` with the bad key named

@@ -75,7 +75,7 @@ def publish(spec: dict[str, Any]) -> dict[str, Any]:
     schemas[ERROR_SCHEMA] = ErrorResponse.model_json_schema()
     spec["tags"] = [{"name": name, "description": text} for name, text in TAG_DESCRIPTIONS.items()]
     for route, path in spec["paths"].items():
-        for method, operation in path.items():
+        for operation in path.values():
             operation["tags"] = [TAGS.get(route, "infrastructure")]
             if "x-bentoml-name" in operation:  # a BentoML API: named after its method, errors as the envelope
                 operation["operationId"] = operation["x-bentoml-name"]

@@ -10,7 +10,14 @@ import re
 from enum import Enum
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 MAX_FRAMES_PER_DETECT = 1000
 LABEL = Field(min_length=1, max_length=200)

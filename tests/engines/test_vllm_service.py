@@ -14,9 +14,9 @@ import pytest
 from scripts.local_server import start_service, stop_service
 from scripts.tiny_language_models import VLLM_HEAD_DIM, build_llama, build_qwen2_5_vl
 from services.schemas import AugmentResponse, SummarizeResponse
-from tests.conftest import config_variant
 from tests.engines.test_vllm_cpu import PYTHON, SETTINGS, VENV
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
+from tests.support.config import config_variant
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow, pytest.mark.integration,
               pytest.mark.skipif(not PYTHON.exists(), reason=f"vLLM's CPU build is not installed at {VENV}: run "
@@ -97,7 +97,8 @@ def test_augment_through_vllm(vllm_service):
 
 def test_a_killed_engine_is_restarted_by_the_next_request(vllm_service):
     """vLLM dies (killed, out of memory) between requests: the next request starts it again and is answered; /health
-    counts the restart. (Killed during a request, that request gets a 503: tests/unit/test_engine_process.py.)"""
+    counts the restart. (Killed during a request, that request gets a 503:
+    tests/unit/language/engines/test_process.py.)"""
     client, _, llm = vllm_service
     [engine] = engine_processes(llm)
     workers = engine.children(recursive=True)  # vLLM's EngineCore and its worker

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from scripts.local_server import start_service, stop_service
-from tests.conftest import config_variant
-from tests.stub_openai import StubOpenAI
+from tests.support.config import config_variant
+from tests.support.stub_openai import StubOpenAI
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from scripts.local_server import start_service, stop_service
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
 
 pytestmark = pytest.mark.integration
 

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from runners.augment import augment_schema, normalize_key
+from runners.language.augment import augment_schema, normalize_key
 from services.schemas import AugmentResponse
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
 
 pytestmark = pytest.mark.integration
 

@@ -2,8 +2,8 @@
 that hangs and then dies mid-request, and the service's traffic limits (429 and 504 in the error envelope).
 
 Each scenario runs on a server of its own, because it kills or saturates what the shared server's tests rely on.
-(An engine process killed mid-request: tests/unit/test_engine_process.py with a real process, and the vLLM tier's
-tests/engines/test_vllm_service.py with vLLM itself.)"""
+(An engine process killed mid-request: tests/unit/language/engines/test_process.py with a real process, and the
+vLLM tier's tests/engines/test_vllm_service.py with vLLM itself.)"""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import psutil
 import pytest
 
 from scripts.local_server import start_service, stop_service
-from tests.conftest import config_variant
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
+from tests.support.config import config_variant
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from scripts.local_server import start_service, stop_service
-from tests.conftest import config_variant
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
+from tests.support.config import config_variant
 
 pytestmark = pytest.mark.integration
 
@@ -261,7 +261,7 @@ def raw(hostile, content, headers=None):
 
 
 def body_with(hostile, extra: str) -> str:
-    return '{"video_path": "%s", "model": "yolo11n", %s}' % (hostile["root"] / "ok.mp4", extra)
+    return f'{{"video_path": "{hostile["root"] / "ok.mp4"}", "model": "yolo11n", {extra}}}'
 
 
 BODY_ROWS = [
@@ -271,11 +271,11 @@ BODY_ROWS = [
     ("overflowing-float", lambda h: body_with(h, '"frame_numbers": [0], "confidence_threshold": 1e400'), 400,
      "finite"),
     ("nan-frame", lambda h: body_with(h, '"frame_numbers": [NaN]'), 400, "frame_numbers"),
-    ("huge-integer-frame", lambda h: body_with(h, '"frame_numbers": [1%s]' % ("0" * 400)), 400,
+    ("huge-integer-frame", lambda h: body_with(h, f'"frame_numbers": [1{"0" * 400}]'), 400,
      "valid frames are 0..9"),
-    ("frames-100k", lambda h: body_with(h, '"frame_numbers": [%s]' % ",".join(["0"] * 100_000)), 400,
+    ("frames-100k", lambda h: body_with(h, f'"frame_numbers": [{",".join(["0"] * 100_000)}]'), 400,
      "at most 1000 items"),
-    ("frames-1001", lambda h: body_with(h, '"frame_numbers": [%s]' % ",".join(["0"] * 1001)), 400,
+    ("frames-1001", lambda h: body_with(h, f'"frame_numbers": [{",".join(["0"] * 1001)}]'), 400,
      "at most 1000 items"),
     ("frames-empty", lambda h: body_with(h, '"frame_numbers": []'), 400, "frame_numbers"),
     ("frames-string", lambda h: body_with(h, '"frame_numbers": "0"'), 400, "valid array"),
@@ -288,7 +288,7 @@ BODY_ROWS = [
     ("body-null", lambda h: "null", 400, "object"),
     ("body-not-json", lambda h: '{"video_path": ', 400, "invalid json"),
     ("body-bad-utf8", lambda h: b'{"video_path": "\xff\xfe", "frame_numbers": [0]}', 400, "invalid json"),
-    ("deep-nesting", lambda h: body_with(h, '"frame_numbers": [0], "x": %s%s' % ("[" * 100_000, "]" * 100_000)),
+    ("deep-nesting", lambda h: body_with(h, f'"frame_numbers": [0], "x": {"[" * 100_000}{"]" * 100_000}'),
      400, "invalid json"),
     ("over-8-mib", lambda h: body_with(h, '"frame_numbers": [0], "pad": "%s"' % ("x" * (9 << 20))), 413,
      "exceeds 8388608 bytes"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.test_service import detect
+from tests.support.api import detect
 
 pytestmark = pytest.mark.integration
 

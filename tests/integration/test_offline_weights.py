@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from scripts.local_server import start_service, stop_service
-from tests.conftest import config_variant
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
+from tests.support.config import config_variant
 
 pytestmark = pytest.mark.integration
 

@@ -27,10 +27,10 @@ def test_each_detector_answers_with_boxes_inside_the_frame(service, demo_video, 
     videos = [(demo_video, [0, 125, 249], (640, 384)), (demo_video.with_name("portrait.mp4"), [0, 15, 29], (240, 320))]
     for vocabulary in ({"classes": ["circle", "red square"]}, {"text_prompt": "a triangle."}, {"auto_detect": True}):
         with ThreadPoolExecutor(len(videos)) as executor:
-            responses = list(executor.map(lambda v: detect(service["url"], v[0], frame_numbers=v[1], model=model,
-                                                           **vocabulary), videos))
+            responses = list(executor.map(lambda v, fields=vocabulary: detect(
+                service["url"], v[0], frame_numbers=v[1], model=model, **fields), videos))
         labels = vocabulary.get("classes") or (["a triangle"] if "text_prompt" in vocabulary else None)
-        for (video, frames, (width, height)), response in zip(videos, responses):
+        for (_, frames, (width, height)), response in zip(videos, responses):
             assert response.status_code == 200, response.text
             body = DetectResponse.model_validate(response.json())
             assert body.model_used == model and [f.frame_number for f in body.detections] == frames

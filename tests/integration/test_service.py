@@ -11,12 +11,12 @@ import pytest
 from scripts.local_server import start_service, stop_service
 from services.schemas import (
     DetectResponse,
-    ErrorResponse,
     HealthResponse,
     ModelsInfoResponse,
     UnloadResponse,
 )
-from tests.conftest import config_variant
+from tests.support.api import assert_envelope, detect
+from tests.support.config import config_variant
 from tests.support.demo_scores import (
     SAMPLE_FRAMES,
     THRESHOLDS,
@@ -25,20 +25,6 @@ from tests.support.demo_scores import (
 )
 
 pytestmark = pytest.mark.integration
-
-def assert_envelope(response: httpx.Response, status: int, fragment: str = "") -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    ErrorResponse.model_validate(body)
-    assert set(body) == {"error", "message", "details"}
-    assert body["details"].get("request_id"), body
-    assert fragment.lower() in body["message"].lower(), body
-    return body
-
-
-def detect(client, video, **fields) -> httpx.Response:
-    return client.post("/api/detect", json={"video_path": str(video), **fields})
-
 
 def test_starts_with_nothing_loaded_and_loads_on_first_use(demo_config, demo_video, tmp_path):
     process, url, _ = start_service(demo_config, tmp_path / "serve.log")  # its own server: nothing used it yet

@@ -13,7 +13,16 @@ import httpx
 import pytest
 
 from scripts.local_server import stop_service
-from scripts.soak import Sampler, mixed_calls, model_loads, process_tree_rss, report, run, start_soak_server, warm_up
+from scripts.soak import (
+    Sampler,
+    mixed_calls,
+    model_loads,
+    process_tree_rss,
+    report,
+    run,
+    start_soak_server,
+    warm_up,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

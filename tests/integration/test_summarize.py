@@ -12,9 +12,9 @@ import math
 import pytest
 from PIL import Image
 
-from runners.summarize import summary_schema
+from runners.language.summarize import summary_schema
 from services.schemas import ModelsInfoResponse, SummarizeResponse
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
 from tests.support.waiting import ask_then_hang_up, wait_for
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from services.schemas import TrackResponse
-from tests.integration.test_service import assert_envelope
+from tests.support.api import assert_envelope
 from tests.support.demo_scores import (
     EXPECTED,
     THRESHOLDS,

@@ -18,7 +18,7 @@ import motmetrics as mm
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from runners.backends.tracker import box_iou, mask_to_box
+from runners.core.geometry import box_iou, mask_to_box
 
 # metric -> the threshold its test asserts (>=): 0.10 under the worst of five trainings, rounded down to a multiple
 # of 0.05 (README, "Tests", the spread table; scripts/demo_spread.py prints it)

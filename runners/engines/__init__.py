@@ -1,2 +1,0 @@
-"""Language engines behind one interface (runners/engines/chat.py): SGLang and vLLM processes and shared endpoints
-through their OpenAI-compatible API, transformers in-process."""

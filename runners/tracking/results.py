@@ -1,0 +1,186 @@
+"""From per-frame tracker output to the response's tracks: gaps, interpolation, stable ids.
+
+The recorder keeps only what the response needs (a box, a confidence and an RLE string per object per processed
+frame), so a long frame range never holds frames or dense masks. At the end, each object's observations are cut
+into tracks wherever it was unseen for more than `max_gap_frames` frames, shorter gaps are filled at the processed
+frames inside them (`interpolated: true`, no confidence: the model did not see the object there), and tracks are
+numbered 1, 2, ... in order of first appearance. A track's label is the one its detections gave it most (summed
+confidence), so one misread frame, typically an object half out from behind an occluder, neither names the whole
+track nor keeps it from being linked to the track it continues.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from runners.core.geometry import encode_rle
+
+MIN_BOX_PIXELS = 1.0
+# Linking: a track may continue one that ended if its first box's centre lies within this many box diagonals of where
+# the ended track's motion (a straight line fitted to its last LINK_HISTORY centres) puts it.
+LINK_DISTANCE = 1.0
+LINK_HISTORY = 10
+
+
+@dataclass
+class Observation:
+    frame_number: int
+    box: list[float]  # [x0, y0, x1, y1]
+    confidence: float | None
+    mask: dict | None = None  # COCO RLE
+    interpolated: bool = False
+
+
+class TrackRecorder:
+    def __init__(self, processed_frames: list[int], *, width: int, height: int, max_gap_frames: int,
+                 interpolation: str, keep_masks: bool) -> None:
+        self.processed = processed_frames  # sorted
+        self.width, self.height = width, height
+        self.max_gap_frames = max_gap_frames
+        self.interpolation = interpolation
+        self.keep_masks = keep_masks
+        self.observations: dict[int, list[Observation]] = {}
+        self.votes: dict[int, dict[str, float]] = {}  # object key -> label -> summed confidence
+        self.order: list[int] = []  # object keys in order of first appearance
+
+    def add(self, frame_number: int, key: int, label: str, obj) -> None:
+        """One tracker result; absent objects and boxes empty once clipped to the frame are gaps."""
+        if not obj.present or obj.box is None:
+            return
+        box = self._clip(obj.box)
+        if box is None:
+            return
+        if key not in self.observations:
+            self.observations[key], self.votes[key] = [], {}
+            self.order.append(key)
+        votes = self.votes[key]
+        votes[label] = votes.get(label, 0.0) + max(obj.score, 1e-3)
+        mask = encode_rle(obj.mask) if self.keep_masks and obj.mask is not None else None
+        self.observations[key].append(Observation(frame_number, box, round(min(max(obj.score, 0.0), 1.0), 4), mask))
+
+    def label(self, key: int) -> str:
+        """The label with the most summed confidence; a tie goes to the one seen first."""
+        votes = self.votes[key]
+        return max(votes, key=votes.__getitem__)
+
+    def _clip(self, box: list[float]) -> list[float] | None:
+        x0, y0 = min(max(box[0], 0.0), self.width), min(max(box[1], 0.0), self.height)
+        x1, y1 = min(max(box[2], 0.0), self.width), min(max(box[3], 0.0), self.height)
+        if x1 - x0 < MIN_BOX_PIXELS or y1 - y0 < MIN_BOX_PIXELS:
+            return None
+        return [x0, y0, x1, y1]
+
+    def tracks(self) -> list[dict]:
+        self._link()
+        segments = []
+        for key in self.order:
+            for segment in self._split(self.observations[key]):
+                segments.append((segment[0].frame_number, len(segments), key, segment))
+        segments.sort(key=lambda s: (s[0], s[1]))
+        return [self._track(track_id, self.label(key), self._fill(segment))
+                for track_id, (_, _, key, segment) in enumerate(segments, start=1)]
+
+    def _link(self) -> None:
+        """Merge each ended object with the best later object that continues it (see the module docstring)."""
+        last_frame = self.processed[-1] if self.processed else 0
+        merged = True
+        while merged:
+            merged = False
+            for key in list(self.order):
+                ended = self.observations[key]
+                if ended[-1].frame_number >= last_frame:
+                    continue
+                successor = self._successor(key, ended)
+                if successor is not None:
+                    ended.extend(self.observations.pop(successor))
+                    for label, weight in self.votes.pop(successor).items():
+                        self.votes[key][label] = self.votes[key].get(label, 0.0) + weight
+                    self.order.remove(successor)
+                    merged = True
+                    break
+
+    def _successor(self, key: int, ended: list[Observation]) -> int | None:
+        end = ended[-1].frame_number
+        history = ended[-LINK_HISTORY:]
+        t = np.array([o.frame_number for o in history], dtype=np.float64)
+        centres = np.array([centre(o.box) for o in history])
+        velocity = np.polyfit(t, centres, 1)[0] if len(history) > 1 else np.zeros(2)
+        diagonal = float(np.hypot(ended[-1].box[2] - ended[-1].box[0], ended[-1].box[3] - ended[-1].box[1]))
+        best, best_distance = None, LINK_DISTANCE
+        for other in self.order:
+            first = self.observations[other][0]
+            if other == key or self.label(other) != self.label(key):
+                continue
+            if not 0 <= first.frame_number - end - 1 <= self.max_gap_frames:
+                continue
+            predicted = np.array(centre(ended[-1].box)) + velocity * (first.frame_number - end)
+            distance = float(np.hypot(*(np.array(centre(first.box)) - predicted))) / max(diagonal, 1.0)
+            if distance <= best_distance:
+                best, best_distance = other, distance
+        return best
+
+    def _split(self, observations: list[Observation]) -> list[list[Observation]]:
+        """A new track wherever the object was unseen for more than `max_gap_frames` frames."""
+        segments = [[observations[0]]]
+        for previous, current in itertools.pairwise(observations):
+            if current.frame_number - previous.frame_number - 1 > self.max_gap_frames:
+                segments.append([])
+            segments[-1].append(current)
+        return segments
+
+    def _fill(self, segment: list[Observation]) -> list[Observation]:
+        if self.interpolation == "none" or len(segment) < 2:
+            return segment
+        filled: list[Observation] = []
+        for i, (previous, current) in enumerate(itertools.pairwise(segment)):
+            filled.append(previous)
+            lo = bisect.bisect_right(self.processed, previous.frame_number)
+            hi = bisect.bisect_left(self.processed, current.frame_number)
+            gap = self.processed[lo:hi]
+            if gap:
+                known = segment[max(0, i - 1):i + 3] if self.interpolation == "cubic" else [previous, current]
+                for frame_number, box in zip(gap, interpolate_boxes(known, gap)):
+                    box = self._clip(box)
+                    if box is not None:
+                        filled.append(Observation(frame_number, box, None, interpolated=True))
+        filled.append(segment[-1])
+        return filled
+
+    @staticmethod
+    def _track(track_id: int, label: str, observations: list[Observation]) -> dict:
+        boxes = []
+        for o in observations:
+            x0, y0, x1, y1 = o.box
+            box = {"frame_number": o.frame_number,
+                   "bbox": {"x": round(x0, 2), "y": round(y0, 2), "width": round(x1 - x0, 2),
+                            "height": round(y1 - y0, 2)},
+                   "confidence": o.confidence, "interpolated": o.interpolated}
+            if o.mask is not None:
+                box["mask"] = o.mask
+            boxes.append(box)
+        return {"track_id": track_id, "label": label, "frame_count": len(boxes),
+                "start_frame": observations[0].frame_number, "end_frame": observations[-1].frame_number,
+                "boxes": boxes}
+
+
+def centre(box: list[float]) -> tuple[float, float]:
+    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+
+def interpolate_boxes(known: list[Observation], frames: list[int]) -> list[list[float]]:
+    """Boxes at `frames` from the observations around the gap: a straight line between its two ends (two points),
+    or the polynomial through up to two observations on each side (cubic with four, quadratic with three), which
+    follows an accelerating or curving object that a straight line cuts across."""
+    t = np.array([o.frame_number for o in known], dtype=np.float64)
+    boxes = np.array([o.box for o in known], dtype=np.float64)
+    at = np.array(frames, dtype=np.float64)
+    if len(known) == 2:
+        return [list(map(float, row)) for row in
+                np.stack([np.interp(at, t, boxes[:, c]) for c in range(4)], axis=1)]
+    centre = t.mean()  # centred times keep the polynomial fit well conditioned for large frame numbers
+    coefficients = [np.polyfit(t - centre, boxes[:, c], deg=len(known) - 1) for c in range(4)]
+    return [list(map(float, row)) for row in np.stack([np.polyval(k, at - centre) for k in coefficients], axis=1)]
