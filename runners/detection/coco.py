@@ -1,6 +1,7 @@
 """COCO's 80 class names in class-id order: the default vocabulary of every detector (a YOLO trained on COCO
 answers these ids; open-vocabulary models are asked for these names when a request names none). Written out here so
-that the transformers detectors need no ultralytics; tests/unit/detection check it against ultralytics' copy."""
+that the transformers detectors need no ultralytics; tests/unit/detection/test_coco.py checks it against
+ultralytics' copy."""
 
 COCO_NAMES = (
     'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light',
