@@ -4,7 +4,7 @@
 
 Prints frames/s for: the raw loop at the service's chunk size (one client's reference), the service with one client,
 the raw loop at its best batch size, and the service under 8 concurrent single-frame clients — and the two ratios
-DESIGN §5 targets (≥ 0.85 and ≥ 0.9).
+the targets in README "Benchmarks" (≥ 0.85 and ≥ 0.9).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 concurrency, each with the status it must get. Used by tests/integration/test_soak.py (which asserts) and
 benchmarks/bench_reliability.py (which reports throughput and latency).
 
-The mix (DESIGN §5 "Reliability"): detection with yolo11n on a few frames, /health, /models/info, tracking with
+The mix (README "Reliability"): detection with yolo11n on a few frames, /health, /models/info, tracking with
 yolo11n-seg on a short range of tracking.mp4, a few summaries (qwen2-5-vl-72b, 2 frames, 64 new tokens) and ontology
 suggestions (llama-3-3-70b, 1 per type) — the demo's tiny models, so that a CPU runs it in about a minute — and a
 share of invalid requests that must get their 4xx: frames outside the video, paths outside the media roots, missing

@@ -168,8 +168,7 @@ class ModelService:
         info (vocabulary) never changes, so the round trip is made once per model, and again after an unload."""
         info = self.detector_models.get(name)
         if info is None:
-            info = await self.detector.to_async.load_model(name)
-            raise_if_error(info.error)
+            info = await ask(self.detector.to_async.load_model(name))
             self.detector_models[name] = info
         return info
 
@@ -234,8 +233,7 @@ class ModelService:
     @service_errors
     async def load(self, request: ModelRequest, /) -> LoadResponse:
         runner = self.runner_for(self.task_of(request.model_id))
-        info = await runner.to_async.load_model(request.model_id)
-        raise_if_error(info.error)
+        info = await ask(runner.to_async.load_model(request.model_id))
         return LoadResponse(model_id=request.model_id, status="loaded", device=info.device,
                             load_seconds=info.load_seconds, memory_bytes=info.memory_bytes)
 
@@ -244,8 +242,7 @@ class ModelService:
     async def unload(self, request: ModelRequest, /) -> UnloadResponse:
         task = self.task_of(request.model_id)
         self.detector_models.pop(request.model_id, None)
-        result = await self.runner_for(task).to_async.unload_model(request.model_id)
-        raise_if_error(result.error)
+        result = await ask(self.runner_for(task).to_async.unload_model(request.model_id))
         return UnloadResponse(model_id=request.model_id, status=result.status,
                               memory_freed_bytes=result.memory_freed_bytes)
 
@@ -286,15 +283,13 @@ class ModelService:
         name = self.model_name("video_tracking", request.model)
         option = self.config.option("video_tracking", name)
         path, info = await self.probe(request.video_path, request.video_id)
-        start, end = request.frame_range.start, min(request.frame_range.end, info.frame_count - 1)
-        info.check_frames([start], field="frame_range.start")
+        start, end = frame_range(info, request.frame_range)
         prompts = [Prompt(box=[d.bbox.x, d.bbox.y, d.bbox.x + d.bbox.width, d.bbox.y + d.bbox.height],
                           label=d.label, frame_number=start if d.frame_number is None else d.frame_number)
                    for d in request.initial_detections or []]
         check_prompts(prompts, start, end)
 
-        loaded = await self.tracker.to_async.load_model(name)  # a load failure is a 503 before any work starts
-        raise_if_error(loaded.error)
+        loaded = await ask(self.tracker.to_async.load_model(name))  # a load failure: a 503 before any work starts
         job = TrackJob(video_path=path, model=name, start=start, end=end, decimation=request.decimation,
                        prompts=prompts, auto_detect=request.auto_detect, redetect_interval=request.redetect_interval,
                        confidence_threshold=request.confidence_threshold, include_masks=request.include_masks,
@@ -308,8 +303,7 @@ class ModelService:
             job.detector = DetectorSpec(model=detector, vocabulary=vocabulary, labels=labels,
                                         confidence_threshold=request.confidence_threshold)
 
-        result = await until_disconnected(ctx, self.tracker.to_async.track(job))
-        raise_if_error(result.error)
+        result = await ask(until_disconnected(ctx, self.tracker.to_async.track(job)))
         return TrackResponse(
             tracks=result.tracks, total_tracks=len(result.tracks), frames_processed=result.frames_processed,
             model_used=name, inference_time_ms=round((time.perf_counter() - started) * 1000),
@@ -322,19 +316,14 @@ class ModelService:
         started = time.perf_counter()
         name = self.model_name("video_summarization", request.model)
         path, info = await self.probe(request.video_path, request.video_id)
-        start, end = 0, info.frame_count - 1
-        if request.frame_range is not None:
-            start, end = request.frame_range.start, min(request.frame_range.end, end)
-            info.check_frames([start], field="frame_range.start")
-        loaded = await self.language.to_async.load_model(name)  # a load failure is a 503 before any decoding
-        raise_if_error(loaded.error)
+        start, end = frame_range(info, request.frame_range)
+        await ask(self.language.to_async.load_model(name))  # a load failure is a 503 before any decoding
         persona = persona_text(request.persona_context, request.persona.model_dump() if request.persona else None)
         job = SummarizeJob(video_path=path, model=name, start=start, end=end, frame_count=request.frame_count,
                            sampling_strategy=request.sampling_strategy, scene_threshold=request.scene_threshold,
                            complexity_metric=request.complexity_metric, persona=persona,
                            max_new_tokens=request.max_new_tokens, temperature=request.temperature or 0.0)
-        result = await until_disconnected(ctx, self.language.to_async.summarize(job))
-        raise_if_error(result.error)
+        result = await ask(until_disconnected(ctx, self.language.to_async.summarize(job)))
         return SummarizeResponse(
             id=uuid.uuid4().hex, video_id=request.video_id or Path(path).stem, persona_id=request.persona_id,
             summary=result.summary, visual_analysis=result.visual_analysis, key_frames=result.key_frames,
@@ -349,22 +338,36 @@ class ModelService:
     async def augment(self, request: AugmentRequest, /, ctx: bentoml.Context) -> AugmentResponse:
         started = time.perf_counter()
         name = self.model_name("ontology_augmentation", request.model)
-        loaded = await self.language.to_async.load_model(name)  # a load failure is a 503 before any work
-        raise_if_error(loaded.error)
+        await ask(self.language.to_async.load_model(name))  # a load failure is a 503 before any work
         job = AugmentJob(model=name, persona_name=request.persona_name,
                          existing=request.existing_ontology.model_dump(), domain_context=request.domain_context,
                          task_description=request.task_description,
                          max_suggestions_per_type=request.max_suggestions_per_type, temperature=request.temperature,
                          include_definitions=request.include_definitions, include_examples=request.include_examples,
                          max_new_tokens=request.max_new_tokens)
-        result = await until_disconnected(ctx, self.language.to_async.augment(job))
-        raise_if_error(result.error)
+        result = await ask(until_disconnected(ctx, self.language.to_async.augment(job)))
         return AugmentResponse(
             suggestions=result.suggestions, model_used=name, engine=result.engine,
             inference_time_ms=round((time.perf_counter() - started) * 1000), tokens_generated=result.tokens_generated,
             total_suggestions=result.total_suggestions,
             post_validation=PostValidation(dropped=result.dropped, repaired=result.repaired, removed=result.removed),
         )
+
+
+async def ask(call):
+    """Await a runner call and raise the error its reply carries: runners answer errors as data, with their status."""
+    reply = await call
+    raise_if_error(reply.error)
+    return reply
+
+
+def frame_range(info: VideoInfo, requested) -> tuple[int, int]:
+    """A request's inclusive frame range: the whole video when none is given; `start` must lie in the video (400),
+    an `end` past the last frame is clamped to it."""
+    if requested is None:
+        return 0, info.frame_count - 1
+    info.check_frames([requested.start], field="frame_range.start")
+    return requested.start, min(requested.end, info.frame_count - 1)
 
 
 async def until_disconnected(ctx: bentoml.Context, work):

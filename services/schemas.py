@@ -1,4 +1,5 @@
-"""The public API contract (DESIGN §3): request and response bodies of every route, and the error envelope.
+"""The public API contract (README "API", published as openapi.json): request and response bodies of every route,
+and the error envelope.
 
 Unknown fields are ignored; numbers must be finite; every bound here is enforced before any work starts, and a
 violation is a 400 whose `details.errors` lists pydantic's findings.
@@ -12,19 +13,21 @@ from typing import Literal
 
 from pydantic import (
     AliasChoices,
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+# the results runners return are part of the contract: defined once, where both sides import them
+from runners.core.contracts import BBox, Body, DetectedObject, Track
+from runners.core.contracts import RLEMask as RLEMask
+from runners.core.contracts import TrackBox as TrackBox
+
 MAX_FRAMES_PER_DETECT = 1000
 LABEL = Field(min_length=1, max_length=200)
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, protected_namespaces=(), populate_by_name=True)
+_Body = Body  # every body: unknown fields ignored, numbers finite (runners/core/contracts.py)
 
 
 # -- shared pieces ------------------------------------------------------------------------------------------------
@@ -32,13 +35,6 @@ class ErrorResponse(_Body):
     error: str = Field(description="short title, e.g. 'Validation Error'")
     message: str = Field(description="what went wrong and what to do")
     details: dict = Field(default_factory=dict, description="field, errors, request_id, ...")
-
-
-class BBox(_Body):
-    x: float = Field(ge=0, description="left edge, pixels from the frame's left")
-    y: float = Field(ge=0, description="top edge, pixels from the frame's top")
-    width: float = Field(gt=0)
-    height: float = Field(gt=0)
 
 
 class VideoRef(_Body):
@@ -127,13 +123,6 @@ class DetectRequest(VideoRef):
         return self
 
 
-class DetectedObject(_Body):
-    bbox: BBox
-    label: str
-    confidence: float = Field(ge=0, le=1)
-    class_id: int = Field(ge=0, description="index into the effective vocabulary (COCO ids for COCO names)")
-
-
 class FrameDetections(_Body):
     frame_number: int
     timestamp: float = Field(description="seconds: frame_number / the file's frame rate")
@@ -171,28 +160,6 @@ class TrackRequest(VideoRef):
     max_gap_frames: int = Field(default=10, ge=0, le=100_000)
     include_masks: bool = Field(default=False, description="true: a COCO RLE mask per box")
     redetect_interval: int | None = Field(default=None, ge=1, le=100_000)
-
-
-class RLEMask(_Body):
-    size: list[int] = Field(description="[height, width]")
-    counts: str = Field(description="COCO compressed RLE")
-
-
-class TrackBox(_Body):
-    frame_number: int
-    bbox: BBox
-    confidence: float | None = Field(default=None, ge=0, le=1)
-    interpolated: bool = False
-    mask: RLEMask | None = None
-
-
-class Track(_Body):
-    track_id: int
-    label: str
-    frame_count: int
-    start_frame: int
-    end_frame: int
-    boxes: list[TrackBox]
 
 
 class TrackResponse(_Body):

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
+import bentoml
 import psutil
 from pydantic import BaseModel, Field
 
 from runners.core import metrics
 from runners.core.config import ModelOption, RunnerConfig, ServiceConfig, get_config
 from runners.core.device import GB, device_capacity, pick_device
-from runners.core.errors import ModelUnavailable, ServiceError
+from runners.core.errors import Cancelled, ModelUnavailable, ServiceError
 from runners.core.pool import ModelPool, PoolEntry
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class PooledModels(abc.ABC):
         self._device: str | None = None
         self._pool: ModelPool | None = None
         self._pool_lock = threading.Lock()
+        self.jobs_cancelled = 0  # jobs stopped because their client disconnected (status, /health)
 
     @abc.abstractmethod
     def build(self, name: str, option: ModelOption, device: str):
@@ -138,7 +140,42 @@ class PooledModels(abc.ABC):
         return UnloadResult(model_id=name, status=status, memory_freed_bytes=freed)
 
     def status_reply(self) -> RunnerStatus:
-        return runner_status(self._pool, self._device)
+        status = runner_status(self._pool, self._device)
+        status.jobs_cancelled = self.jobs_cancelled
+        return status
+
+    # -- the management APIs every runner serves ---------------------------------------------------------------------
+    # Async, and run in threads of their own: a loaded model answers at once instead of waiting behind running work
+    # for one of the runner's inference threads, and an unload that waits for in-flight requests holds none of them.
+    # A runner that reports more overrides the *_reply method (a different reply type: the API too).
+    @bentoml.api
+    async def load_model(self, name: str) -> ModelInfo:
+        return await anyio.to_thread.run_sync(self.load_reply, name)
+
+    @bentoml.api
+    async def unload_model(self, name: str) -> UnloadResult:
+        return await anyio.to_thread.run_sync(self.unload_reply, name)
+
+    @bentoml.api
+    async def status(self) -> RunnerStatus:
+        """Answered on the event loop: never queued behind a running job or load."""
+        return self.status_reply()
+
+    def reply_or_error(self, work: Callable[[], T], result_class: type, *, stopped: str, failed: str):
+        """`work()`, or `result_class(error=...)`: errors cross the process boundary as data, with their status. A
+        job stopped because its client left is counted in `jobs_cancelled`; an unexpected exception is logged and
+        answered as "<failed> failed" (the service words it as a 500)."""
+        try:
+            return work()
+        except Cancelled:
+            log.info("%s stopped: the client disconnected", failed)
+            self.jobs_cancelled += 1
+            return result_class(error=ServiceError(f"the client disconnected; {stopped} stopped").to_dict())
+        except ServiceError as exc:
+            return result_class(error=exc.to_dict())
+        except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
+            log.exception("%s failed", failed)
+            return result_class(error=ServiceError(f"{failed} failed: {type(exc).__name__}").to_dict())
 
     def unload_all(self) -> None:
         if self._pool is not None:

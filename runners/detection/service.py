@@ -15,20 +15,19 @@ import collections
 import logging
 from typing import Any
 
-import anyio
 import bentoml
 from pydantic import BaseModel, Field
 
 from runners.core import metrics
 from runners.core.batching import ContinuousBatcher
 from runners.core.config import ModelOption, get_config
+from runners.core.contracts import DetectedObject
 from runners.core.errors import ServiceError
 from runners.core.runner import (
     RUNNER_CONNECTION,
     ModelInfo,
     PooledModels,
     RunnerStatus,
-    UnloadResult,
     runner_traffic,
 )
 from runners.core.video import VideoCache
@@ -55,7 +54,7 @@ class FrameJob(BaseModel):
 
 class FrameResult(BaseModel):
     frame_number: int
-    objects: list[dict[str, Any]] = Field(default_factory=list)
+    objects: list[DetectedObject] = Field(default_factory=list)
     error: dict[str, Any] | None = None
 
 
@@ -85,22 +84,8 @@ class DetectionRunner(PooledModels):
         info.open_vocabulary, info.vocabulary = detector.open_vocabulary, list(detector.default_vocabulary)
         return info
 
-    # -- model management ------------------------------------------------------------------------------------------
-    # Management calls are async and run in threads of their own: a loaded model answers at once instead of waiting
-    # behind running batches for one of the runner's inference threads, and an unload that waits for in-flight
-    # requests holds none of them.
-    @bentoml.api
-    async def load_model(self, name: str) -> ModelInfo:
-        return await anyio.to_thread.run_sync(self.load_reply, name)
-
-    @bentoml.api
-    async def unload_model(self, name: str) -> UnloadResult:
-        return await anyio.to_thread.run_sync(self.unload_reply, name)
-
-    @bentoml.api
-    async def status(self) -> RunnerStatus:
-        """Async: answered on the event loop, never queued behind a running batch or load."""
-        status = self.status_reply()
+    def status_reply(self) -> RunnerStatus:
+        status = super().status_reply()
         status.batch_sizes = {str(k): v for k, v in sorted(self.batch_sizes.items())}
         return status
 

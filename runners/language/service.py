@@ -38,7 +38,7 @@ from runners.core.config import (
     default_engines,
     get_config,
 )
-from runners.core.errors import BadRequest, Cancelled, ModelUnavailable, ServiceError
+from runners.core.errors import BadRequest, Cancelled, ModelUnavailable
 from runners.core.runner import (
     RUNNER_CONNECTION,
     ModelInfo,
@@ -305,7 +305,6 @@ class LanguageRunner(PooledModels):
     def __init__(self) -> None:
         super().__init__(TASKS[0], SETTINGS)
         self.videos = VideoCache()
-        self.jobs_cancelled = 0  # jobs stopped because their client disconnected (status, /health)
 
     # -- which name holds a load -----------------------------------------------------------------------------
     def option(self, name: str) -> ModelOption | None:
@@ -346,7 +345,6 @@ class LanguageRunner(PooledModels):
 
     def status_reply(self) -> RunnerStatus:
         status = super().status_reply()
-        status.jobs_cancelled = self.jobs_cancelled
         if self._pool is None:
             return status
         models = {}
@@ -361,18 +359,9 @@ class LanguageRunner(PooledModels):
         status.loaded_models = sorted(n for h in status.loaded_models for n in self.sharing(h))
         return status
 
-    # -- model management ------------------------------------------------------------------------------------
     @bentoml.api
-    async def load_model(self, name: str) -> LanguageModelInfo:
+    async def load_model(self, name: str) -> LanguageModelInfo:  # the base's, with the engine in its reply
         return await anyio.to_thread.run_sync(self.load_reply, name)
-
-    @bentoml.api
-    async def unload_model(self, name: str) -> UnloadResult:
-        return await anyio.to_thread.run_sync(self.unload_reply, name)
-
-    @bentoml.api
-    async def status(self) -> RunnerStatus:
-        return self.status_reply()
 
     # -- the tasks -------------------------------------------------------------------------------------------
     # Both jobs stop when their caller disconnects (in-process generation at the next token).
@@ -454,20 +443,13 @@ class LanguageRunner(PooledModels):
                         result_class: type[BaseModel]) -> BaseModel:
         """`work(job, cancel)`, or `result_class(error=...)`: errors cross the process boundary as data, with their
         status."""
-        try:
-            return work(job, cancel)
-        except Cancelled:
-            log.info("%s with %s stopped: the client disconnected", type(job).__name__, job.model)
-            self.jobs_cancelled += 1
-            return result_class(error=ServiceError("the client disconnected; generation stopped").to_dict())
-        except ServiceError as exc:
-            return result_class(error=exc.to_dict())
-        except InvalidAnswer as exc:
-            return result_class(error=ModelUnavailable(f"{job.model} gave no usable answer: {exc}",
-                                                       model=job.model).to_dict())
-        except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
-            log.exception("%s with %s failed", type(job).__name__, job.model)
-            return result_class(error=ServiceError(f"{job.model} failed: {type(exc).__name__}").to_dict())
+        def answer():
+            try:
+                return work(job, cancel)
+            except InvalidAnswer as exc:
+                raise ModelUnavailable(f"{job.model} gave no usable answer: {exc}", model=job.model) from None
+
+        return self.reply_or_error(answer, result_class, stopped="generation", failed=job.model)
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:

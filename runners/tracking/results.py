@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from runners.core.contracts import BBox, RLEMask, Track, TrackBox
 from runners.core.geometry import encode_rle
 
 MIN_BOX_PIXELS = 1.0
@@ -74,7 +75,7 @@ class TrackRecorder:
             return None
         return [x0, y0, x1, y1]
 
-    def tracks(self) -> list[dict]:
+    def tracks(self) -> list[Track]:
         self._link()
         segments = []
         for key in self.order:
@@ -151,20 +152,14 @@ class TrackRecorder:
         return filled
 
     @staticmethod
-    def _track(track_id: int, label: str, observations: list[Observation]) -> dict:
-        boxes = []
-        for o in observations:
-            x0, y0, x1, y1 = o.box
-            box = {"frame_number": o.frame_number,
-                   "bbox": {"x": round(x0, 2), "y": round(y0, 2), "width": round(x1 - x0, 2),
-                            "height": round(y1 - y0, 2)},
-                   "confidence": o.confidence, "interpolated": o.interpolated}
-            if o.mask is not None:
-                box["mask"] = o.mask
-            boxes.append(box)
-        return {"track_id": track_id, "label": label, "frame_count": len(boxes),
-                "start_frame": observations[0].frame_number, "end_frame": observations[-1].frame_number,
-                "boxes": boxes}
+    def _track(track_id: int, label: str, observations: list[Observation]) -> Track:
+        boxes = [TrackBox(frame_number=o.frame_number, confidence=o.confidence, interpolated=o.interpolated,
+                          bbox=BBox(x=round(o.box[0], 2), y=round(o.box[1], 2), width=round(o.box[2] - o.box[0], 2),
+                                    height=round(o.box[3] - o.box[1], 2)),
+                          mask=RLEMask(**o.mask) if o.mask is not None else None)
+                 for o in observations]
+        return Track(track_id=track_id, label=label, frame_count=len(boxes), start_frame=observations[0].frame_number,
+                     end_frame=observations[-1].frame_number, boxes=boxes)
 
 
 def centre(box: list[float]) -> tuple[float, float]:

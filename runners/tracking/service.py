@@ -25,19 +25,20 @@ from pydantic import BaseModel, Field
 
 from runners.core import metrics
 from runners.core.config import ModelOption, get_config
+from runners.core.contracts import Track
 from runners.core.errors import BadRequest, Cancelled, ServiceError
 from runners.core.runner import (
     RUNNER_CONNECTION,
     ModelInfo,
     PooledModels,
     RunnerStatus,
-    UnloadResult,
     run_until_disconnected,
     runner_traffic,
 )
 from runners.core.video import VideoCache
 from runners.detection.service import DetectionRunner, FrameJob
 from runners.tracking import registry
+from runners.tracking.backends.base import SessionSpec, TrackedObject, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class TrackJob(BaseModel):
 
 
 class TrackResult(BaseModel):
-    tracks: list[dict[str, Any]] = Field(default_factory=list)
+    tracks: list[Track] = Field(default_factory=list)
     frames_processed: int = 0
     error: dict[str, Any] | None = None
 
@@ -109,7 +110,6 @@ class TrackingRunner(PooledModels):
         super().__init__(TASK, SETTINGS)
         self.videos = VideoCache()
         self.jobs: dict[str, dict[str, Any]] = {}  # running jobs' progress, shown by status (and so /health)
-        self.jobs_cancelled = 0
 
     def build(self, name: str, option: ModelOption, device: str):
         return registry.load_tracker(name, option, self.config, device)
@@ -119,20 +119,9 @@ class TrackingRunner(PooledModels):
         info.open_vocabulary, info.vocabulary = False, list(getattr(tracker, "vocabulary", []))
         return info
 
-    # -- model management (async: answered while frames are being tracked) ---------------------------------------
-    @bentoml.api
-    async def load_model(self, name: str) -> ModelInfo:
-        return await anyio.to_thread.run_sync(self.load_reply, name)
-
-    @bentoml.api
-    async def unload_model(self, name: str) -> UnloadResult:
-        return await anyio.to_thread.run_sync(self.unload_reply, name)
-
-    @bentoml.api
-    async def status(self) -> RunnerStatus:
-        status = self.status_reply()
+    def status_reply(self) -> RunnerStatus:
+        status = super().status_reply()
         status.jobs = {job_id: dict(progress) for job_id, progress in self.jobs.items()}
-        status.jobs_cancelled = self.jobs_cancelled
         return status
 
     # -- tracking ------------------------------------------------------------------------------------------------
@@ -142,16 +131,8 @@ class TrackingRunner(PooledModels):
         return await run_until_disconnected(ctx, lambda cancel: self.run_job(job, cancel))
 
     def run_job(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
-        try:
-            return self._run(job, cancel)
-        except Cancelled:
-            self.jobs_cancelled += 1
-            return TrackResult(error=ServiceError("the client disconnected; tracking stopped").to_dict())
-        except ServiceError as exc:
-            return TrackResult(error=exc.to_dict())
-        except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
-            log.exception("tracking with %s failed", job.model)
-            return TrackResult(error=ServiceError(f"tracking with {job.model} failed: {type(exc).__name__}").to_dict())
+        return self.reply_or_error(lambda: self._run(job, cancel), TrackResult, stopped="tracking",
+                                   failed=f"tracking with {job.model}")
 
     def _run(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
         from runners.tracking.results import TrackRecorder
@@ -189,11 +170,8 @@ class TrackingRunner(PooledModels):
         [result] = anyio.from_thread.run(self.detector.to_async.detect_frames, [job])
         if result.error:
             raise ServiceError.from_dict(result.error)
-        found = []
-        for obj in result.objects:
-            b = obj["bbox"]
-            found.append(([b["x"], b["y"], b["x"] + b["width"], b["y"] + b["height"]], obj["label"]))
-        return found
+        return [([o.bbox.x, o.bbox.y, o.bbox.x + o.bbox.width, o.bbox.y + o.bbox.height], o.label)
+                for o in result.objects]
 
     @bentoml.on_shutdown
     def shutdown(self) -> None:
@@ -206,11 +184,9 @@ class ObjectFollower:
     object; one that matches where a lost object was last seen re-finds it under its old id; the rest start new
     objects."""
 
-    def __init__(self, runner: TrackingRunner, job: TrackJob, tracker, width: int, height: int) -> None:
-        from runners.tracking.backends.yolo_seg import lost_steps_for
-
+    def __init__(self, runner: TrackingRunner, job: TrackJob, tracker: Tracker, width: int, height: int) -> None:
         self.runner, self.job = runner, job
-        self.detects_itself = getattr(tracker, "detects", False)  # ByteTrack follows what its own detector finds
+        self.detects_itself = tracker.detects  # ByteTrack follows what its own detector finds
         self.ids = itertools.count(1)
         self.labels: dict[int, str] = {}
         self.last_box: dict[int, list[float]] = {}
@@ -223,16 +199,13 @@ class ObjectFollower:
             object_id = next(self.ids)
             self.prompts.setdefault(snapped, {})[object_id] = prompt.box
             self.labels[object_id] = prompt.label
-        if self.detects_itself:
-            unprompted = not job.prompts or job.auto_detect or job.redetect_interval is not None
-            self.session = tracker.new_session(
-                width, height, keep_masks=job.include_masks, confidence_threshold=job.confidence_threshold,
-                labels=job.labels, lost_steps=lost_steps_for(job.max_gap_frames, job.decimation),
-                report_unprompted=unprompted)
-        else:
-            self.session = tracker.new_session(width, height, keep_masks=job.include_masks)
+        unprompted = not job.prompts or job.auto_detect or job.redetect_interval is not None
+        self.session = tracker.new_session(SessionSpec(
+            width, height, keep_masks=job.include_masks, confidence_threshold=job.confidence_threshold,
+            labels=job.labels, max_gap_frames=job.max_gap_frames, decimation=job.decimation,
+            report_unprompted=unprompted))
 
-    def step(self, step: int, frame_number: int, frame) -> dict[int, Any]:
+    def step(self, step: int, frame_number: int, frame) -> dict[int, TrackedObject]:
         new = dict(self.prompts.pop(frame_number, {}))
         if not self.detects_itself and self._detection_due(step):
             new.update(self._from_detections(frame_number, new))

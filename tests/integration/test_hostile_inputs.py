@@ -1,6 +1,6 @@
 """Hostile inputs against a real `bentoml serve` whose only media root is a temporary folder of prepared files.
 
-Every row names the documented status (DESIGN.md §3) and a fragment of the envelope's message, which must tell the
+Every row names the documented status (README "Errors") and a fragment of the envelope's message, which must tell the
 client what to do. Refused files must never be opened: FIFOs stand in for them (opening a FIFO for reading blocks, and
 a non-blocking writer can tell whether anyone has it open), a local HTTP server counts the fetches a playlist would
 make, and the server must still answer /health quickly after everything.

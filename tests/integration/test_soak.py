@@ -1,4 +1,4 @@
-"""A bounded soak (DESIGN §5 "Reliability"): a server of its own on the demo configuration, each model the mix uses
+"""A bounded soak (README "Reliability"): a server of its own on the demo configuration, each model the mix uses
 loaded once in a warm-up (then one burst of 64 mixed requests: see scripts/soak.py `warm_up`), then 300 mixed
 requests at concurrency 16 over loopback (scripts/soak.py): detection, tracking, summaries, ontology suggestions,
 /health, /models/info and a share of invalid requests. Every response gets the status it must get, no model is

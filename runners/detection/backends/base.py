@@ -15,6 +15,8 @@ from typing import Protocol
 import numpy as np
 import supervision as sv
 
+from runners.core.contracts import BBox, DetectedObject
+
 MIN_BOX_PIXELS = 1.0
 
 
@@ -49,7 +51,7 @@ def sigmoid(logits) -> np.ndarray:
 
 
 def finalize(detections: sv.Detections, vocabulary: Sequence[str], settings: DetectSettings, *, width: int,
-             height: int, labels: Sequence[str] | None = None) -> list[dict]:
+             height: int, labels: Sequence[str] | None = None) -> list[DetectedObject]:
     """Response objects for one frame: pixel boxes (x, y, width, height) clipped to the frame, best first."""
     if len(detections) == 0:
         return []
@@ -62,10 +64,9 @@ def finalize(detections: sv.Detections, vocabulary: Sequence[str], settings: Det
             continue
         if x1 - x0 < MIN_BOX_PIXELS or y1 - y0 < MIN_BOX_PIXELS:  # degenerate, or outside the frame once clipped
             continue
-        objects.append({
-            "bbox": {"x": round(float(x0), 2), "y": round(float(y0), 2),
-                     "width": round(float(x1 - x0), 2), "height": round(float(y1 - y0), 2)},
-            "label": label, "confidence": round(float(score), 4), "class_id": int(class_id),
-        })
-    objects.sort(key=lambda o: o["confidence"], reverse=True)
+        objects.append(DetectedObject(
+            bbox=BBox(x=round(float(x0), 2), y=round(float(y0), 2), width=round(float(x1 - x0), 2),
+                      height=round(float(y1 - y0), 2)),
+            label=label, confidence=round(float(score), 4), class_id=int(class_id)))
+    objects.sort(key=lambda o: o.confidence, reverse=True)
     return objects[: settings.max_detections]

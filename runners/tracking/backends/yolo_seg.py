@@ -17,7 +17,7 @@ import numpy as np
 
 from runners.core.geometry import box_iou
 from runners.core.ultralytics import import_ultralytics, to_bgr, ultralytics_device
-from runners.tracking.backends.base import TrackedObject
+from runners.tracking.backends.base import SessionSpec, TrackedObject
 
 PROMPT_MATCH_IOU = 0.3
 # ByteTrack's two-stage association: detections above `track_low_thresh` may extend a track; only those above the
@@ -37,10 +37,10 @@ class YoloSegTracker:
         self.imgsz = imgsz
         self._lock = threading.Lock()  # ultralytics predictors keep per-call state
 
-    def new_session(self, width: int, height: int, *, keep_masks: bool, confidence_threshold: float,
-                    labels: list[str] | None, lost_steps: int, report_unprompted: bool) -> YoloSegSession:
-        return YoloSegSession(self, keep_masks=keep_masks, confidence_threshold=confidence_threshold, labels=labels,
-                              lost_steps=lost_steps, report_unprompted=report_unprompted)
+    def new_session(self, spec: SessionSpec) -> YoloSegSession:
+        return YoloSegSession(self, keep_masks=spec.keep_masks, confidence_threshold=spec.confidence_threshold,
+                              labels=spec.labels, lost_steps=lost_steps_for(spec.max_gap_frames, spec.decimation),
+                              report_unprompted=spec.report_unprompted)
 
     def predict(self, frame: np.ndarray, confidence: float):
         extra = {"imgsz": self.imgsz} if self.imgsz else {}

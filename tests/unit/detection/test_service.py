@@ -57,14 +57,14 @@ def test_a_mixed_batch_answers_each_job(runner, demo_video):
     full, world_a, squares, bad, world_b = results
     assert full.error is None and full.objects
     alone = runner.run_batch([jobs[0]])[0]  # batching changes no answer, whatever the model finds
-    assert [(o["label"], o["class_id"]) for o in full.objects] == [(o["label"], o["class_id"]) for o in alone.objects]
+    assert [(o.label, o.class_id) for o in full.objects] == [(o.label, o.class_id) for o in alone.objects]
     for mixed, single in zip(full.objects, alone.objects):
-        assert mixed["bbox"] == pytest.approx(single["bbox"], abs=0.01)
-        assert mixed["confidence"] == pytest.approx(single["confidence"], abs=1e-3)
-    assert all(o["label"] == "square" for o in squares.objects)
+        assert mixed.bbox.model_dump() == pytest.approx(single.bbox.model_dump(), abs=0.01)
+        assert mixed.confidence == pytest.approx(single.confidence, abs=1e-3)
+    assert all(o.label == "square" for o in squares.objects)
     assert bad.error["status"] == 400 and "0..249" in bad.error["message"]
-    assert len(world_a.objects) <= 3 and all(o["label"] in ("person", "dog") for o in world_a.objects)
-    assert len(world_b.objects) <= 2 and all(o["label"] == "cat" and o["class_id"] == 0 for o in world_b.objects)
+    assert len(world_a.objects) <= 3 and all(o.label in ("person", "dog") for o in world_a.objects)
+    assert len(world_b.objects) <= 2 and all(o.label == "cat" and o.class_id == 0 for o in world_b.objects)
 
 
 def test_unload_frees_and_reports(runner):

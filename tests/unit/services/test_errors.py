@@ -134,4 +134,4 @@ def test_degenerate_boxes_are_dropped_not_reported():
     found = sv.Detections(xyxy=np.array([[10, 10, 10.004, 50], [5, 5, 30, 30], [700, 10, 800, 20]], dtype=float),
                           confidence=np.array([0.9, 0.8, 0.9]), class_id=np.array([0, 0, 0]))
     objects = finalize(found, ["a"], DetectSettings(confidence_threshold=0.1), width=640, height=480)
-    assert [o["bbox"] for o in objects] == [{"x": 5.0, "y": 5.0, "width": 25.0, "height": 25.0}]
+    assert [o.bbox.model_dump() for o in objects] == [{"x": 5.0, "y": 5.0, "width": 25.0, "height": 25.0}]

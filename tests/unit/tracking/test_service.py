@@ -40,10 +40,13 @@ class ScriptedSession:
 class PromptedTracker:
     """A tracker that follows prompts (the SAM family's contract), handing out the scripted session."""
 
+    detects = False
+
     def __init__(self):
         self.session = ScriptedSession()
 
-    def new_session(self, width, height, keep_masks=False):
+    def new_session(self, spec):
+        self.spec = spec
         return self.session
 
 

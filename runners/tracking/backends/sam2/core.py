@@ -36,7 +36,7 @@ from transformers.models.sam2_video.modeling_sam2_video import (
 )
 
 from runners.core.hf import from_pretrained
-from runners.tracking.backends.base import TrackedObject
+from runners.tracking.backends.base import SessionSpec, TrackedObject
 
 NUM_RECENT_MEMORIES = 6  # SAM 2's num_maskmem - 1 tracked frames in memory (the default config's 7 slots)
 MAX_CONDITIONING_FRAMES = 3  # per object: its first prompt and the newest re-prompts (keeps memory bounded)
@@ -463,6 +463,8 @@ class Sam2Tracker:
     """A loaded SAM 2.1 checkpoint (model + processor) and the policy of the family that drives it (handed in by
     runners/tracking/registry.py: `policy(settings, model_config)`); sessions share the model."""
 
+    detects = False  # it follows the objects it is prompted with (by the request or by the detection runner)
+
     def __init__(self, name: str, model_id: str, family: str, policy: Callable[..., Sam2Policy], device: str) -> None:
         self.name, self.family, self.policy, self.device = name, family, policy, device
         self.processor = from_pretrained(Sam2VideoProcessor.from_pretrained, model_id, name)
@@ -471,13 +473,12 @@ class Sam2Tracker:
     def make_policy(self, settings=None) -> Sam2Policy:
         return self.policy(settings, self.model.config)
 
-    def new_session(self, width: int, height: int, keep_masks: bool = True, *, settings=None,
-                    state_device: str | None = None) -> Sam2Session:
+    def new_session(self, spec: SessionSpec, *, settings=None, state_device: str | None = None) -> Sam2Session:
         """`settings`: the family's settings (SamuraiSettings / Sam2LongSettings), defaults from the papers.
         `state_device`: where memory is kept (default: the model's device; "cpu" saves GPU memory)."""
         if self.model is None:
             raise RuntimeError(f"{self.name} is closed")
-        return Sam2Session(self, width, height, keep_masks, settings, state_device)
+        return Sam2Session(self, spec.width, spec.height, spec.keep_masks, settings, state_device)
 
     def close(self) -> None:
         self.model = None

@@ -14,7 +14,7 @@ import torch
 
 from runners.core.errors import ModelUnavailable
 from runners.core.geometry import box_iou
-from runners.tracking.backends.base import TrackedObject
+from runners.tracking.backends.base import SessionSpec, TrackedObject
 from runners.tracking.backends.sam2.core import (
     CandidateScores,
     MemoryEntry,
@@ -254,7 +254,7 @@ def stream(session, images, boxes=None, later=None, at=4):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_each_family_streams_objects(trackers, family):
-    session = trackers[family].new_session(W, H)
+    session = trackers[family].new_session(SessionSpec(W, H))
     results = stream(session, frames(8))
     for t, frame_results in enumerate(results):
         assert set(frame_results) == ({1, 2, 3} if t >= 4 else {1, 2})
@@ -274,20 +274,20 @@ def test_each_family_streams_objects(trackers, family):
 
 
 def test_first_call_without_objects_returns_nothing(trackers):
-    session = trackers["sam2"].new_session(W, H)
+    session = trackers["sam2"].new_session(SessionSpec(W, H))
     assert session.step(frames(1)[0]) == {}
     assert set(session.step(frames(1)[0], {7: [5, 8, 35, 30]})) == {7}
 
 
 def test_keep_masks_false_gives_boxes_only(trackers):
-    session = trackers["samurai"].new_session(W, H, keep_masks=False)
+    session = trackers["samurai"].new_session(SessionSpec(W, H, keep_masks=False))
     results = stream(session, frames(3))
     assert all(r.mask is None for r in results[-1].values())
     assert any(r.box is not None for r in results[-1].values())
 
 
 def test_frame_of_the_wrong_size_is_refused(trackers):
-    session = trackers["sam2"].new_session(W, H)
+    session = trackers["sam2"].new_session(SessionSpec(W, H))
     with pytest.raises(ValueError, match="96x64"):
         session.step(np.zeros((H + 1, W, 3), dtype=np.uint8), {1: [0, 0, 10, 10]})
 
@@ -297,7 +297,7 @@ def test_sam2_family_is_transformers_own_video_predictor(trackers, sam2_dir):
     from transformers import Sam2VideoModel
 
     images, boxes = frames(6, seed=3), {1: [5, 8, 35, 30], 2: [50, 34, 85, 60]}
-    session = trackers["sam2"].new_session(W, H)
+    session = trackers["sam2"].new_session(SessionSpec(W, H))
     for t, image in enumerate(images):
         session.step(image, boxes if t == 0 else None)
 
@@ -330,7 +330,7 @@ def test_samurai_and_sam2_choose_differently_on_the_same_frame(trackers):
     chosen = {}
     for family in ("sam2", "samurai"):
         settings = SamuraiSettings(stable_frames=2) if family == "samurai" else None
-        session = trackers[family].new_session(W, H, settings=settings)
+        session = trackers[family].new_session(SessionSpec(W, H), settings=settings)
         session.score_hook = samurai_hook(decisive_frame=5)
         results = stream(session, frames(6), boxes={1: [5, 8, 35, 30]}, later={})
         chosen[family] = (session.last_choice[1], results[-1][1].score)
@@ -352,7 +352,7 @@ def sam2long_hook(obj_id, t, pathway, scores: CandidateScores) -> CandidateScore
 def test_sam2long_and_sam2_choose_differently_on_the_same_frame(trackers):
     chosen = {}
     for family in ("sam2", "sam2long"):
-        session = trackers[family].new_session(W, H)
+        session = trackers[family].new_session(SessionSpec(W, H))
         session.score_hook = sam2long_hook
         results = stream(session, frames(4), boxes={1: [5, 8, 35, 30]}, later={})
         chosen[family] = (session.last_choice[1], results[-1][1].score)
@@ -361,7 +361,7 @@ def test_sam2long_and_sam2_choose_differently_on_the_same_frame(trackers):
 
 
 def test_sam2long_runs_pathways_with_their_own_memory(trackers):
-    session = trackers["sam2long"].new_session(W, H)
+    session = trackers["sam2long"].new_session(SessionSpec(W, H))
     session.score_hook = sam2long_hook
     stream(session, frames(3), boxes={1: [5, 8, 35, 30]}, later={})
     pathways = session.tracks[1].state
@@ -408,7 +408,7 @@ def test_sam2long_modulates_memory_keys(trackers):
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_memory_stays_bounded(trackers, family):
-    session = trackers[family].new_session(W, H)
+    session = trackers[family].new_session(SessionSpec(W, H))
     # SAMURAI keeps confident frames beyond the pointer window: two frames in three are confident
     session.score_hook = lambda obj_id, t, pathway, s: replace(s, ious=np.full(len(s.ious), 0.9 if t % 3 else 0.4))
     images = frames(40)
@@ -427,7 +427,7 @@ def test_memory_stays_bounded(trackers, family):
 
 
 def test_re_prompting_an_object_keeps_its_conditioning_bounded(trackers):
-    session = trackers["samurai"].new_session(W, H)
+    session = trackers["samurai"].new_session(SessionSpec(W, H))
     for t, image in enumerate(frames(12)):
         session.step(image, {1: [5, 8, 35, 30]} if t % 2 == 0 else None)
     assert sorted(session.tracks[1].conditioning) == [0, 8, 10]  # the first prompt and the newest
@@ -437,12 +437,13 @@ def test_re_prompting_an_object_keeps_its_conditioning_bounded(trackers):
 
 def test_sessions_share_the_model_across_threads(trackers):
     images = frames(6, seed=5)
-    expected = [{k: r.mask for k, r in step.items()} for step in stream(trackers["sam2long"].new_session(W, H), images)]
+    session = trackers["sam2long"].new_session(SessionSpec(W, H))
+    expected = [{k: r.mask for k, r in step.items()} for step in stream(session, images)]
     outputs, errors = [None, None], []
 
     def run(i):
         try:
-            outputs[i] = stream(trackers["sam2long"].new_session(W, H), images)
+            outputs[i] = stream(trackers["sam2long"].new_session(SessionSpec(W, H)), images)
         except Exception as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 
@@ -469,10 +470,10 @@ def test_close_frees_the_model(sam2_dir):
     tracker.close()
     assert tracker.model is None
     with pytest.raises(RuntimeError):
-        tracker.new_session(W, H)
+        tracker.new_session(SessionSpec(W, H))
 
 
 def test_long_streams_use_the_default_settings(trackers):
-    session = trackers["sam2long"].new_session(W, H)
+    session = trackers["sam2long"].new_session(SessionSpec(W, H))
     assert session.policy.settings == Sam2LongSettings()
-    assert trackers["samurai"].new_session(W, H).policy.settings.kalman_weight == 0.25
+    assert trackers["samurai"].new_session(SessionSpec(W, H)).policy.settings.kalman_weight == 0.25
