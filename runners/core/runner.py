@@ -7,7 +7,7 @@ import abc
 import asyncio
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 import anyio
@@ -28,6 +28,21 @@ DISCONNECT_POLL_S = 0.5  # how often a long job checks that its client is still 
 # BentoML recycles inter-service connection pools every 100 requests by default, failing ~1% of calls under
 # concurrency ("Cannot write to closing transport"); keep connections for a day instead.
 RUNNER_CONNECTION = {"max_requests": 1_000_000, "max_age": 86400.0}
+
+
+def runner_settings(runner: str, families: dict[str, Collection[str]]) -> RunnerConfig:
+    """A runner's settings, after checking that every model of its tasks names one of `families` (task -> the
+    runner's registry): a misspelt family stops the service at start, naming the key."""
+    config = get_config()
+    config.check_families(families)
+    return config.inference.runner(runner)
+
+
+def service_options(name: str, settings: RunnerConfig) -> dict[str, Any]:
+    """`@bentoml.service(...)` for a runner: its GPU share, workers and threads from config, the traffic limit and
+    connection settings every runner shares."""
+    return {"name": name, "resources": {"gpu": settings.gpu} if settings.gpu else {}, "workers": settings.workers,
+            "threads": settings.threads, "traffic": runner_traffic(), "runner_connection": RUNNER_CONNECTION}
 
 
 def runner_traffic() -> dict[str, float]:

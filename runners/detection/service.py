@@ -20,15 +20,15 @@ from pydantic import BaseModel, Field
 
 from runners.core import metrics
 from runners.core.batching import ContinuousBatcher
-from runners.core.config import ModelOption, get_config
+from runners.core.config import ModelOption
 from runners.core.contracts import DetectedObject
 from runners.core.errors import ServiceError
 from runners.core.runner import (
-    RUNNER_CONNECTION,
     ModelInfo,
     PooledModels,
     RunnerStatus,
-    runner_traffic,
+    runner_settings,
+    service_options,
 )
 from runners.core.video import VideoCache
 from runners.detection import registry
@@ -36,8 +36,7 @@ from runners.detection import registry
 log = logging.getLogger(__name__)
 
 TASK = "object_detection"
-get_config().check_families({"object_detection": registry.FAMILIES})  # a misspelt family stops the start
-SETTINGS = get_config().inference.runner("detection")
+SETTINGS = runner_settings("detection", {TASK: registry.FAMILIES})
 
 
 class FrameJob(BaseModel):
@@ -58,14 +57,7 @@ class FrameResult(BaseModel):
     error: dict[str, Any] | None = None
 
 
-@bentoml.service(
-    name="detection-runner",
-    resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
-    workers=SETTINGS.workers,
-    threads=SETTINGS.threads,
-    traffic=runner_traffic(),
-    runner_connection=RUNNER_CONNECTION,
-)
+@bentoml.service(**service_options("detection-runner", SETTINGS))
 class DetectionRunner(PooledModels):
     task_title = "detection model"
     runner_name = "detection"

@@ -36,17 +36,16 @@ from runners.core.config import (
     ModelOption,
     ServiceConfig,
     default_engines,
-    get_config,
 )
 from runners.core.errors import BadRequest, Cancelled, ModelUnavailable
 from runners.core.runner import (
-    RUNNER_CONNECTION,
     ModelInfo,
     PooledModels,
     RunnerStatus,
     UnloadResult,
     run_until_disconnected,
-    runner_traffic,
+    runner_settings,
+    service_options,
 )
 from runners.core.video import VideoCache
 from runners.language import registry
@@ -60,9 +59,7 @@ from runners.language.engines.chat import (
 log = logging.getLogger(__name__)
 
 TASKS = ("video_summarization", "ontology_augmentation")
-get_config().check_families({"video_summarization": registry.FAMILIES, "ontology_augmentation": registry.FAMILIES})
-SETTINGS = get_config().inference.runner("language")
-# Families whose checkpoints take images (AutoModelForImageTextToText); the others are text-only causal LMs.
+SETTINGS = runner_settings("language", dict.fromkeys(TASKS, registry.FAMILIES))
 FALLBACKS = {"sglang": ("sglang", "vllm", "transformers"), "vllm": ("vllm", "transformers"),
              "transformers": ("transformers",), "openai": ("openai",)}
 # The engines' own names for the config's quantization (a pre-quantized AWQ/GPTQ checkpoint: set engine.quantization)
@@ -290,14 +287,7 @@ class LanguageModelInfo(ModelInfo):
     vision: bool | None = None
 
 
-@bentoml.service(
-    name="language-runner",
-    resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
-    workers=SETTINGS.workers,
-    threads=SETTINGS.threads,
-    traffic=runner_traffic(),
-    runner_connection=RUNNER_CONNECTION,
-)
+@bentoml.service(**service_options("language-runner", SETTINGS))
 class LanguageRunner(PooledModels):
     task_title = "language model"
     runner_name = "language"

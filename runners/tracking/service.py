@@ -24,16 +24,16 @@ import bentoml
 from pydantic import BaseModel, Field
 
 from runners.core import metrics
-from runners.core.config import ModelOption, get_config
+from runners.core.config import ModelOption
 from runners.core.contracts import Track
 from runners.core.errors import BadRequest, Cancelled, ServiceError
 from runners.core.runner import (
-    RUNNER_CONNECTION,
     ModelInfo,
     PooledModels,
     RunnerStatus,
     run_until_disconnected,
-    runner_traffic,
+    runner_settings,
+    service_options,
 )
 from runners.core.video import VideoCache
 from runners.detection.service import DetectionRunner, FrameJob
@@ -43,8 +43,7 @@ from runners.tracking.backends.base import SessionSpec, TrackedObject, Tracker
 log = logging.getLogger(__name__)
 
 TASK = "video_tracking"
-get_config().check_families({"video_tracking": registry.FAMILIES})  # a misspelt family stops the start
-SETTINGS = get_config().inference.runner("tracking")
+SETTINGS = runner_settings("tracking", {TASK: registry.FAMILIES})
 # A detection that overlaps an object already followed this much is that object, not a new one.
 SAME_OBJECT_IOU = 0.5
 # A detection that overlaps where a lost object was last seen this much re-finds it (it keeps its id).
@@ -92,14 +91,7 @@ def processed_frames(start: int, end: int, decimation: int) -> list[int]:
     return list(range(start, end + 1, decimation))
 
 
-@bentoml.service(
-    name="tracking-runner",
-    resources={"gpu": SETTINGS.gpu} if SETTINGS.gpu else {},
-    workers=SETTINGS.workers,
-    threads=SETTINGS.threads,
-    traffic=runner_traffic(),
-    runner_connection=RUNNER_CONNECTION,
-)
+@bentoml.service(**service_options("tracking-runner", SETTINGS))
 class TrackingRunner(PooledModels):
     detector = bentoml.depends(DetectionRunner)
 

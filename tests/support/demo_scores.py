@@ -105,13 +105,16 @@ def frame_offset(tracks: list[dict], truth: dict, shifts: range = range(-3, 4)) 
     overlap most; objects under 50 % visible are left out."""
     truth_at = {(f["frame_number"], o["track_id"]): o["bbox"] for f in truth["frames"] for o in f["objects"]
                 if o["visible"] >= 0.5}
+    objects_at: dict[int, list[int]] = {}
+    for frame, obj in truth_at:
+        objects_at.setdefault(frame, []).append(obj)
     pairs = []  # (frame, object id, box)
     for t in tracks:
         seen = [(b["frame_number"], xyxy(b["bbox"])) for b in t["boxes"] if not b["interpolated"]]
         votes: dict[int, int] = {}
         for n, box in seen:
-            for (frame, obj), truth_box in truth_at.items():
-                if frame == n and box_iou(box, truth_box) >= 0.5:
+            for obj in objects_at.get(n, []):
+                if box_iou(box, truth_at[(n, obj)]) >= 0.5:
                     votes[obj] = votes.get(obj, 0) + 1
         if votes:
             obj = max(votes, key=votes.__getitem__)
