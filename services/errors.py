@@ -169,6 +169,7 @@ class _Exchange:
             await self._answer_error(self.start)
 
     async def _answer_error(self, start: dict) -> None:
+        rewritten: dict[str, Any]
         if self.oversized:  # BentoML's endpoint wrapper caught the refusal in its body reader and answered 500
             rewritten = {"status": 413, "body": self.too_large()}
         else:

@@ -195,7 +195,7 @@ class ModelService:
     async def health(self) -> HealthResponse:
         statuses, healthy = await self.runner_statuses()
         loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
-        devices = {s.get("device") for s in statuses.values() if s.get("device")}
+        devices = {d for s in statuses.values() if (d := s.get("device"))}
         allocated = [s["gpu_memory_allocated"] for s in statuses.values() if s.get("gpu_memory_allocated") is not None]
         reserved = [s["gpu_memory_reserved"] for s in statuses.values() if s.get("gpu_memory_reserved") is not None]
         return HealthResponse(
@@ -210,7 +210,7 @@ class ModelService:
     async def models_info(self) -> ModelsInfoResponse:
         statuses, _ = await self.runner_statuses()
         loaded = sorted({m for s in statuses.values() for m in s.get("loaded_models", [])})
-        devices = {s.get("device") for s in statuses.values() if s.get("device")}
+        devices = {d for s in statuses.values() if (d := s.get("device"))}
         serving = {name: model for s in statuses.values() for name, model in s.get("models", {}).items()}
         models = {}
         for task, task_config in self.config.models.items():
@@ -282,6 +282,7 @@ class ModelService:
         started = time.perf_counter()
         name = self.model_name("video_tracking", request.model)
         option = self.config.option("video_tracking", name)
+        assert option is not None  # model_name checked that the name is one of the task's options
         path, info = await self.probe(request.video_path, request.video_id)
         start, end = frame_range(info, request.frame_range)
         prompts = [Prompt(box=[d.bbox.x, d.bbox.y, d.bbox.x + d.bbox.width, d.bbox.y + d.bbox.height],
@@ -402,8 +403,12 @@ def effective_vocabulary(request: DetectRequest | TrackRequest, name: str, open_
     return default, None
 
 
-ModelService.add_asgi_middleware(ErrorEnvelopeMiddleware)
-ModelService.add_asgi_middleware(ApiKeyMiddleware)  # added after = runs inside: its 401 gets the envelope and id
-ModelService.add_asgi_middleware(TrafficLimitMiddleware, max_concurrency=CONFIG.server.max_concurrency,
+# The attr-defined ignores: @bentoml.service made ModelService a bentoml.Service, but mypy keeps the class's own type
+# (it does not apply what a class decorator returns).
+ModelService.add_asgi_middleware(ErrorEnvelopeMiddleware)  # type: ignore[attr-defined]
+# added after = runs inside: its 401 gets the envelope and id
+ModelService.add_asgi_middleware(ApiKeyMiddleware)  # type: ignore[attr-defined]
+ModelService.add_asgi_middleware(TrafficLimitMiddleware,  # type: ignore[attr-defined]
+                                 max_concurrency=CONFIG.server.max_concurrency,
                                  timeout_s=CONFIG.server.request_timeout_s)  # inside the key check: no slot for a 401
 serve_published_contract(ModelService)  # /docs.json and the Bento's openapi.yaml: services/openapi.py

@@ -16,9 +16,12 @@ import copy
 import functools
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.schemas import ErrorResponse
+
+if TYPE_CHECKING:
+    import bentoml
 
 REPO = Path(__file__).resolve().parent.parent
 IO_SUFFIX = "IODescriptor"
@@ -125,12 +128,13 @@ def _replace_refs(node: Any, refs: dict[str, str]) -> Any:
     return node
 
 
-def serve_published_contract(service) -> None:
+def serve_published_contract(service: bentoml.Service[Any]) -> None:
     """Make `service` (a bentoml.Service) serve and build with the published document."""
+    from bentoml import Service
     from bentoml._internal.service.openapi.specification import OpenAPISpecification
     from bentoml._internal.utils.cattr import bentoml_cattr
 
-    class PublishedContract(type(service)):
+    class PublishedContract(Service):  # the class @bentoml.service makes
         __slots__ = ()
 
         @property

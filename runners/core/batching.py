@@ -38,16 +38,17 @@ class ContinuousBatcher(Generic[Item, Result]):
         loop = asyncio.get_running_loop()
         futures = [loop.create_future() for _ in items]
         self._pending.extend(zip(items, futures))
-        if self._worker is None or self._worker.done():
-            self._wake = asyncio.Event()
-            self._worker = loop.create_task(self._work())
-        self._wake.set()
+        wake = self._wake
+        if wake is None or self._worker is None or self._worker.done():
+            wake = self._wake = asyncio.Event()
+            self._worker = loop.create_task(self._work(wake))
+        wake.set()
         return list(await asyncio.gather(*futures))
 
-    async def _work(self) -> None:
+    async def _work(self, wake: asyncio.Event) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
+            await wake.wait()
+            wake.clear()
             while self._pending:
                 if self.gather_s and len(self._pending) < self.max_batch_size:
                     await asyncio.sleep(self.gather_s)

@@ -21,7 +21,7 @@ import functools
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -29,7 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = REPO_ROOT / "config" / "models.yaml"
 
-TASKS = ("video_summarization", "ontology_augmentation", "object_detection", "video_tracking")
+Task = Literal["video_summarization", "ontology_augmentation", "object_detection", "video_tracking"]
+TASKS: tuple[Task, ...] = get_args(Task)
+RunnerName = Literal["detection", "tracking", "language"]
+ProcessEngine = Literal["sglang", "vllm"]  # the engines that run in processes of their own (inference.engines)
+
+
+def is_task(name: str) -> TypeGuard[Task]:
+    return name in TASKS
+
 
 # Bytes per parameter for each quantization; the pool's pre-load memory estimate is built from these.
 BYTES_PER_PARAM = {"none": 4.0, "fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "8bit": 1.0, "4bit": 0.56}
@@ -120,7 +128,7 @@ class EngineRuntime(_Strict):
     ready_timeout_s: float = Field(default=900, gt=0, description="how long a start may take (weights load)")
 
 
-def default_engines() -> dict[str, EngineRuntime]:
+def default_engines() -> dict[ProcessEngine, EngineRuntime]:
     """Where scripts/install_engines.sh puts the engines in the GPU image."""
     return {"sglang": EngineRuntime(python="/opt/engines/sglang/bin/python"),
             "vllm": EngineRuntime(python="/opt/engines/vllm/bin/python")}
@@ -131,10 +139,10 @@ class InferenceConfig(_Strict):
     offload_threshold: float = Field(default=0.85, gt=0, le=1)
     max_memory_per_model: float | Literal["auto"] = "auto"
     weights_dir: str = "~/.cache/video-model-service/weights"
-    runners: dict[Literal["detection", "tracking", "language"], RunnerConfig] = Field(default_factory=dict)
-    engines: dict[Literal["sglang", "vllm"], EngineRuntime] = Field(default_factory=default_engines)
+    runners: dict[RunnerName, RunnerConfig] = Field(default_factory=dict)
+    engines: dict[ProcessEngine, EngineRuntime] = Field(default_factory=default_engines)
 
-    def runner(self, name: str) -> RunnerConfig:
+    def runner(self, name: RunnerName) -> RunnerConfig:
         return self.runners.get(name, RunnerConfig())
 
 
@@ -150,14 +158,14 @@ class ServerConfig(_Strict):
 
 
 class ServiceConfig(_Strict):
-    models: dict[Literal[TASKS], TaskConfig]  # type: ignore[valid-type]
+    models: dict[Task, TaskConfig]
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     source: Path | None = Field(default=None, exclude=True)
 
     def task(self, task: str) -> TaskConfig | None:
-        return self.models.get(task)  # type: ignore[call-overload]
+        return self.models.get(task) if is_task(task) else None  # the keys are validated to be tasks
 
     def option(self, task: str, name: str) -> ModelOption | None:
         config = self.task(task)

@@ -32,8 +32,8 @@ class ServiceError(Exception):
         return error
 
 
-def _all_subclasses(klass: type) -> list[type]:
-    found = []
+def _all_subclasses(klass: type[ServiceError]) -> list[type[ServiceError]]:
+    found: list[type[ServiceError]] = []
     for sub in klass.__subclasses__():
         found.append(sub)
         found.extend(_all_subclasses(sub))

@@ -93,6 +93,7 @@ class ModelPool:
                     return entry
                 self._cond.wait()  # another thread is loading or unloading it
                 if entry.state == "failed" and self._entries.get(name) is None:
+                    assert entry.error is not None  # set together with state "failed"
                     raise entry.error  # the load we waited for failed: same answer, no second attempt
             estimate = self._estimate(name)
             self._make_room(name, estimate)

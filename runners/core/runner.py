@@ -16,7 +16,7 @@ import psutil
 from pydantic import BaseModel, Field
 
 from runners.core import metrics
-from runners.core.config import ModelOption, RunnerConfig, ServiceConfig, get_config
+from runners.core.config import ModelOption, RunnerConfig, RunnerName, ServiceConfig, get_config
 from runners.core.device import GB, device_capacity, pick_device
 from runners.core.errors import Cancelled, ModelUnavailable, ServiceError
 from runners.core.pool import ModelPool, PoolEntry
@@ -30,7 +30,7 @@ DISCONNECT_POLL_S = 0.5  # how often a long job checks that its client is still 
 RUNNER_CONNECTION = {"max_requests": 1_000_000, "max_age": 86400.0}
 
 
-def runner_settings(runner: str, families: dict[str, Collection[str]]) -> RunnerConfig:
+def runner_settings(runner: RunnerName, families: dict[str, Collection[str]]) -> RunnerConfig:
     """A runner's settings, after checking that every model of its tasks names one of `families` (task -> the
     runner's registry): a misspelt family stops the service at start, naming the key."""
     config = get_config()

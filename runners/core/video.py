@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class VideoFile:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = str(path)
         self._lock = threading.Lock()
-        self._decord = None
+        self._decord: Any | None = None  # a decord.VideoReader when decord can read the file
         self.rotation = _probe(self.path)  # refuses what is not a video container before any decoder reads it
         info = None
         if self.rotation == 0:  # decord does not turn rotated videos upright (its frames come out broken)
@@ -80,7 +81,8 @@ class VideoFile:
         unique = sorted(set(frame_numbers))
         with self._lock:
             try:
-                decoded = (self._decode_decord(unique) if self._decord is not None
+                reader = self._decord
+                decoded = (_decode_decord(reader, unique) if reader is not None
                            else _decode_pyav(self.path, unique, self.rotation))
             except UndecodableVideo:
                 raise
@@ -104,15 +106,16 @@ class VideoFile:
             part = numbers[i:i + chunk]
             yield from zip(part, self.get_frames(part))
 
-    def _decode_decord(self, indices: list[int]) -> list[np.ndarray]:
-        batch = self._decord.get_batch(indices).asnumpy()
-        return list(batch)
-
 
 def _open_decord(path: str):
     import decord
 
     return decord.VideoReader(path, ctx=decord.cpu(0), num_threads=1)
+
+
+def _decode_decord(reader: Any, indices: list[int]) -> list[np.ndarray]:
+    batch = reader.get_batch(indices).asnumpy()
+    return list(batch)
 
 
 def _decord_info(reader) -> VideoInfo:

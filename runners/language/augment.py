@@ -157,8 +157,8 @@ def category_styles(existing: dict[str, list[str] | None]) -> dict[str, str]:
     """The style each category's suggestions are written in: its own names', else its sibling's, else the default."""
     detected = {category: detect_style(existing_names(existing, category), DEFAULT_STYLES[category])
                 for category in CATEGORIES}
-    return {category: detected[category] or detected.get(SIBLINGS.get(category)) or DEFAULT_STYLES[category]
-            for category in CATEGORIES}
+    sibling = {category: detected[SIBLINGS[category]] if category in SIBLINGS else None for category in CATEGORIES}
+    return {category: detected[category] or sibling[category] or DEFAULT_STYLES[category] for category in CATEGORIES}
 
 
 # -- prompt --------------------------------------------------------------------------------------------------------
@@ -248,8 +248,9 @@ def read_answer(result: ChatResult, existing: dict[str, list[str] | None], max_p
     styles = category_styles(existing)
     # normalized key -> the spelling to use, per category: existing names, then the suggestions kept so far
     known = {category: name_index(existing_names(existing, category)) for category in CATEGORIES}
-    counts = {"dropped": Counter(), "repaired": Counter(), "removed": Counter()}
-    suggestions, offered = {}, 0
+    counts: dict[str, Counter[str]] = {"dropped": Counter(), "repaired": Counter(), "removed": Counter()}
+    suggestions: dict[str, list[dict[str, Any]]] = {}
+    offered = 0
     for category in CATEGORIES:  # types first: roles and relationships refer to them
         kept = suggestions[category] = []
         for item, name_span in candidates(result, category):
@@ -286,25 +287,35 @@ def candidates(result: ChatResult, category: str) -> list[tuple[Any, tuple[int, 
             for item, (start, end) in zip(items, spans)]
 
 
+_SEPARATOR = re.compile(r"\s*,?\s*")  # between a JSON array's elements
+
+
 def item_spans(text: str, key: str) -> list[tuple[int, int]]:
     """Character spans of the elements of the array value of `key` in a JSON text, in order."""
     match = re.search(rf'"{re.escape(key)}"\s*:\s*\[', text)
     if match is None:
         return []
-    decoder, separator = json.JSONDecoder(strict=False), re.compile(r"\s*,?\s*")
-    spans, position = [], separator.match(text, match.end()).end()
+    decoder = json.JSONDecoder(strict=False)
+    spans, position = [], _after_separator(text, match.end())
     while position < len(text) and text[position] != "]":
         try:
             _, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError:
             break
         spans.append((position, end))
-        position = separator.match(text, end).end()
+        position = _after_separator(text, end)
     return spans
 
 
+def _after_separator(text: str, position: int) -> int:
+    """The position after the whitespace and comma, if any, that start at `position`."""
+    match = _SEPARATOR.match(text, position)
+    assert match is not None  # every part of the pattern is optional: it matches at any position
+    return match.end()
+
+
 def shape(category: str, item: Any, style: str, known: dict[str, dict[str, str]],
-          counts: dict[str, Counter]) -> dict[str, Any] | None:
+          counts: dict[str, Counter[str]]) -> dict[str, Any] | None:
     """The suggestion in the response's shape, its name in the category's style and its references resolved; None
     (counted) when it is malformed, a repeat, or a relationship with an end that is no entity type."""
     name = apply_style(item["name"], style) if isinstance(item, dict) and isinstance(item.get("name"), str) else ""
@@ -333,7 +344,7 @@ def shape(category: str, item: Any, style: str, known: dict[str, dict[str, str]]
     return suggestion
 
 
-def applicable_to(names: Any, known: dict[str, dict[str, str]], counts: dict[str, Counter]) -> list[str]:
+def applicable_to(names: Any, known: dict[str, dict[str, str]], counts: dict[str, Counter[str]]) -> list[str]:
     """The names that are entity or event types, in those types' spelling, each once."""
     types = {**known["entity_types"], **known["event_types"]}
     kept = []

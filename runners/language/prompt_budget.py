@@ -68,7 +68,9 @@ def fit_answer(request: ChatRequest, engine: ChatEngine, *, model: str, context_
                requested: bool) -> ChatRequest:
     """`request` with an answer budget that fits the context after its prompt: a default budget is lowered to the
     room left, a budget the client asked for that does not fit is a 400 (as is a prompt that leaves no room)."""
-    count = engine.count_tokens(request) if context_length is not None else None
+    if context_length is None:
+        return request
+    count = engine.count_tokens(request)
     if count is None:
         return request
     room = context_length - count

@@ -9,11 +9,12 @@ Guarantees, for every strategy: sorted unique frame numbers in [start, end], exa
 has fewer frames (then every frame of the range), deterministic for the same file and arguments.
 
 - ``uniform``: the centre of each of `count` equal segments, ``start + floor((2i + 1) * n / (2 * count))``.
-- ``keyframe``: a cut is a mean absolute RGB difference above `scene_threshold` (0-255 scale, PySceneDetect's
-  content threshold sense) between consecutive analysis frames; a scene starts at the first frame of the new
-  picture (exact: when the grid skips frames, the frames between the two analysis frames are re-read, small, and
-  the largest step among them is the cut). `start` is always chosen; beyond it the largest cuts win (ties: earlier);
-  spare frames go to the scene with the widest spacing (ties: earlier) and are spread evenly inside each scene.
+- ``keyframe``: a cut is where PySceneDetect's content detector (``ContentDetector``: the mean of the absolute hue,
+  saturation and value differences between consecutive analysis frames, 0-255) scores at least `scene_threshold`;
+  a scene starts at the first frame of the new picture (exact: when the grid skips frames, the frames between the
+  two analysis frames are re-read, small, and the frame the detector scores highest is the cut). `start` is always
+  chosen; beyond it the strongest cuts win (ties: earlier); spare frames go to the scene with the widest spacing
+  (ties: earlier) and are spread evenly inside each scene.
 - ``adaptive``: inverse-CDF sampling of a per-frame complexity (``gradient``: mean Sobel magnitude, ``entropy``:
   grey-level histogram entropy, ``motion``: mean absolute difference to the previous analysis frame), smoothed and
   floored at 10% of its mean so static stretches still get a share; samples that collapse onto one frame are
@@ -23,9 +24,11 @@ has fewer frames (then every frame of the range), deterministic for the same fil
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 
 import cv2
 import numpy as np
+from scenedetect import ContentDetector, FrameTimecode, StatsManager
 
 from runners.core.errors import BadRequest
 from runners.core.video import VideoFile
@@ -85,8 +88,8 @@ def _analysis_numbers(start: int, end: int) -> list[int]:
     return list(range(start, end + 1, stride))
 
 
-def _small_frames(video: VideoFile, numbers: list[int], analysis_width: int):
-    """(frame number, float32 RGB frame at most `analysis_width` wide), streamed; full-size frames are dropped at
+def _small_frames(video: VideoFile, numbers: list[int], analysis_width: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame number, uint8 RGB frame at most `analysis_width` wide), streamed; full-size frames are dropped at
     once."""
     width, height = video.info.width, video.info.height
     small_width = min(analysis_width, width)
@@ -94,34 +97,52 @@ def _small_frames(video: VideoFile, numbers: list[int], analysis_width: int):
     for number, frame in video.iter_frames(numbers):
         if frame.shape[1] != size[0] or frame.shape[0] != size[1]:
             frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        yield number, frame.astype(np.float32)
+        yield number, frame
 
 
 def _difference(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean absolute difference of two small frames, 0-255."""
+    """Mean absolute difference of two small float frames, 0-255."""
     return float(np.abs(a - b).mean())
 
 
 # --- keyframe: scene starts -------------------------------------------------------------------------------------------
 
+Cut = tuple[float, int, int]  # (detector score, analysis frame before, analysis frame after)
+
+
+def _cut_scores(frames: Iterable[tuple[int, np.ndarray]], fps: float,
+                threshold: float) -> Iterator[tuple[float, int, int, bool]]:
+    """PySceneDetect's content detector over one stream of small frames: for each frame after the first, (its score
+    against the frame before it, that frame's number, its number, whether the score reaches `threshold`)."""
+    detector = ContentDetector(threshold=threshold, min_scene_len=0)  # 0: every frame that reaches it is a cut
+    detector.stats_manager = stats = StatsManager()  # where the detector records each frame's score
+    previous = None
+    for number, frame in frames:
+        timecode = FrameTimecode(number, fps=fps)
+        cut = bool(detector.process_frame(timecode, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)))
+        if previous is not None:
+            (score,) = stats.get_metrics(timecode, [ContentDetector.FRAME_SCORE_KEY])
+            yield float(score), previous, number, cut
+        previous = number
+
+
 def _keyframe_frames(video: VideoFile, start: int, end: int, count: int, scene_threshold: float,
                      analysis_width: int) -> list[int]:
-    cuts = []  # (difference, analysis frame before, analysis frame after)
-    previous_number, previous = None, None
-    for number, frame in _small_frames(video, _analysis_numbers(start, end), analysis_width):
-        if previous is not None:
-            difference = _difference(previous, frame)
-            if difference > scene_threshold:
-                cuts.append((difference, previous_number, number))
-        previous_number, previous = number, frame
+    grid = _small_frames(video, _analysis_numbers(start, end), analysis_width)
+    cuts = [(score, before, after) for score, before, after, cut in _cut_scores(grid, _fps(video), scene_threshold)
+            if cut]
     strongest = sorted(cuts, key=lambda cut: (-cut[0], cut[1]))[:count - 1]
     scene_starts = sorted({start, *_exact_cut_frames(video, strongest, analysis_width)})
     return _fill_scenes(scene_starts, end, count)
 
 
-def _exact_cut_frames(video: VideoFile, cuts: list[tuple[float, int, int]], analysis_width: int) -> list[int]:
+def _fps(video: VideoFile) -> float:
+    return video.info.fps if video.info.fps > 0 else 25.0  # the detector needs a rate; it only labels timecodes
+
+
+def _exact_cut_frames(video: VideoFile, cuts: list[Cut], analysis_width: int) -> list[int]:
     """The first frame of the new scene for each cut: the analysis frame after it when the grid has no gap there,
-    else the frame after the largest step among the frames in between."""
+    else the frame among those in between that the detector scores highest against its predecessor."""
     exact = [after for _, before, after in cuts if after - before == 1]
     spans = [(before, after) for _, before, after in cuts if after - before > 1]
     if not spans:
@@ -129,8 +150,9 @@ def _exact_cut_frames(video: VideoFile, cuts: list[tuple[float, int, int]], anal
     numbers = sorted({n for before, after in spans for n in range(before, after + 1)})
     small = dict(_small_frames(video, numbers, analysis_width))
     for before, after in spans:
-        steps = [_difference(small[n], small[n + 1]) for n in range(before, after)]
-        exact.append(before + 1 + int(np.argmax(steps)))
+        span = ((n, small[n]) for n in range(before, after + 1))
+        steps = [(score, number) for score, _, number, _ in _cut_scores(span, _fps(video), threshold=math.inf)]
+        exact.append(max(steps, key=lambda step: (step[0], -step[1]))[1])
     return exact
 
 
@@ -164,9 +186,10 @@ def _complexity(gray: np.ndarray, previous_gray: np.ndarray | None, metric: str)
 def _adaptive_frames(video: VideoFile, start: int, end: int, count: int, metric: str,
                      analysis_width: int) -> list[int]:
     numbers = _analysis_numbers(start, end)
-    values, previous_gray = [], None
+    values: list[float | None] = []
+    previous_gray = None
     for _, frame in _small_frames(video, numbers, analysis_width):
-        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+        gray = cv2.cvtColor(frame.astype(np.float32), cv2.COLOR_RGB2GRAY)
         values.append(_complexity(gray, previous_gray, metric))
         previous_gray = gray
     if values[0] is None:  # motion: the first analysis frame has no predecessor
@@ -198,13 +221,15 @@ def _fill_by_mass(chosen: set[int], cumulative: np.ndarray, count: int) -> set[i
     length = len(cumulative) - 1
     while len(chosen) < count:
         bounds = [-1, *sorted(chosen), length]
-        best = None
+        best: tuple[float, int, int] | None = None
         for low, high in zip(bounds, bounds[1:]):
             if high - low < 2:
                 continue
             mass = cumulative[high] - cumulative[low + 1]
             if best is None or mass > best[0]:
                 best = (mass, low, high)
+        if best is None:  # every frame is chosen already
+            break
         _, low, high = best
         middle = (cumulative[low + 1] + cumulative[high]) / 2
         index = int(np.searchsorted(cumulative[1:], middle, side="left"))

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import anyio
 import bentoml
@@ -34,6 +34,7 @@ from runners.core import metrics
 from runners.core.config import (
     EngineRuntime,
     ModelOption,
+    ProcessEngine,
     ServiceConfig,
     default_engines,
 )
@@ -56,12 +57,18 @@ from runners.language.engines.chat import (
     InvalidAnswer,
 )
 
+if TYPE_CHECKING:
+    from runners.language.engines.process import EngineProcess
+
 log = logging.getLogger(__name__)
+
+Engine = Literal["sglang", "vllm", "transformers", "openai"]
 
 TASKS = ("video_summarization", "ontology_augmentation")
 SETTINGS = runner_settings("language", dict.fromkeys(TASKS, registry.FAMILIES))
-FALLBACKS = {"sglang": ("sglang", "vllm", "transformers"), "vllm": ("vllm", "transformers"),
-             "transformers": ("transformers",), "openai": ("openai",)}
+FALLBACKS: dict[str, tuple[Engine, ...]] = {
+    "sglang": ("sglang", "vllm", "transformers"), "vllm": ("vllm", "transformers"), "transformers": ("transformers",),
+    "openai": ("openai",)}
 # The engines' own names for the config's quantization (a pre-quantized AWQ/GPTQ checkpoint: set engine.quantization)
 ENGINE_QUANTIZATION = {"4bit": "bitsandbytes", "8bit": "bitsandbytes", "fp8": "fp8"}
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
@@ -78,7 +85,7 @@ class LanguageModel:
     option: ModelOption
     engine: ChatEngine
     vision: bool
-    process: Any = None  # runners.language.engines.process.EngineProcess
+    process: EngineProcess | None = None  # its engine is then an OpenAIEngine, at the process's URL
     passed_over: list[str] = field(default_factory=list)
     context_length: int | None = None
 
@@ -105,10 +112,14 @@ class LanguageModel:
         """The engine, its process started again if it died since the last request. A job asks for it before it
         counts its prompt: a dead engine counts nothing, and the prompt would go out unbudgeted."""
         if self.process is not None:
+            from runners.language.engines.openai_engine import OpenAIEngine
+
             url = self.process.ensure_running()
-            if url != self.engine.base_url:  # a restarted engine listens on a new port
-                self.engine.close()
-                self.engine = self.engine.__class__(self.engine.name, url, self.engine.model)
+            engine = self.engine
+            assert isinstance(engine, OpenAIEngine)  # start_engine pairs an engine process with an OpenAIEngine
+            if url != engine.base_url:  # a restarted engine listens on a new port
+                engine.close()
+                self.engine = type(engine)(engine.name, url, engine.model)
         return self.engine
 
     def chat_json(self, request: ChatRequest, schema_that_fits: Callable[[int], dict] | None = None) -> ChatResult:
@@ -133,7 +144,7 @@ class LanguageModel:
 
 
 def language_model_names(config: ServiceConfig) -> list[str]:
-    return [name for task in TASKS if config.task(task) for name in config.task(task).options]
+    return [name for task in TASKS if (task_config := config.task(task)) for name in task_config.options]
 
 
 def language_option(config: ServiceConfig, name: str) -> ModelOption | None:
@@ -149,7 +160,8 @@ def load_holder(config: ServiceConfig, name: str) -> str:
     same = (option.model_id, option.framework, option.quantization, option.base_url)
     for other in language_model_names(config):
         candidate = language_option(config, other)
-        if (candidate.model_id, candidate.framework, candidate.quantization, candidate.base_url) == same:
+        if candidate is not None and (candidate.model_id, candidate.framework, candidate.quantization,
+                                      candidate.base_url) == same:
             return other
     return name
 
@@ -159,12 +171,12 @@ def engine_log_dir(config: ServiceConfig) -> Path:
     return config.weights_dir.parent / "engine-logs"
 
 
-def engine_runtime(config: ServiceConfig, engine: str) -> EngineRuntime:
+def engine_runtime(config: ServiceConfig, engine: ProcessEngine) -> EngineRuntime:
     runtime = config.inference.engines.get(engine) or default_engines()[engine]  # a config naming only the other
     return runtime.model_copy(update={"python": config.resolve_local(runtime.python)})
 
 
-def why_not(engine: str, config: ServiceConfig, device: str) -> str | None:
+def why_not(engine: Engine, config: ServiceConfig, device: str) -> str | None:
     """Why `engine` cannot serve here, or None when it can."""
     if engine not in ("sglang", "vllm"):
         return None
@@ -193,7 +205,7 @@ def load_language_model(name: str, option: ModelOption, config: ServiceConfig, d
     raise ModelUnavailable(f"no engine can serve {name} here: {'; '.join(passed_over)}", model=name)
 
 
-def start_engine(engine: str, name: str, option: ModelOption, config: ServiceConfig, device: str) -> LanguageModel:
+def start_engine(engine: Engine, name: str, option: ModelOption, config: ServiceConfig, device: str) -> LanguageModel:
     vision = registry.FAMILIES[option.family]
     model_id = config.resolve_local(option.model_id)
     if engine == "transformers":
@@ -207,6 +219,8 @@ def start_engine(engine: str, name: str, option: ModelOption, config: ServiceCon
     from runners.language.engines.openai_engine import OpenAIEngine
 
     if engine == "openai":
+        if option.base_url is None:  # ModelOption's validation requires it for framework openai
+            raise ModelUnavailable(f"{name} is served by framework openai, which needs base_url", model=name)
         return LanguageModel(name, option, OpenAIEngine("openai", option.base_url, option.model_id,
                                                         api_key_env=option.api_key_env), vision)
     from runners.language.engines.process import (
@@ -278,6 +292,15 @@ class AugmentResult(BaseModel):
     engine: str = ""
     tokens_generated: int | None = None
     error: dict[str, Any] | None = None
+
+
+class Job(Protocol):
+    """What answering a job needs of it (SummarizeJob, AugmentJob): the model it asks for."""
+    model: str
+
+
+JobT = TypeVar("JobT", bound=Job)
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
 class LanguageModelInfo(ModelInfo):
@@ -429,11 +452,11 @@ class LanguageRunner(PooledModels):
                 answer = read_answer(result, job.existing, job.max_suggestions_per_type)
         return AugmentResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated)
 
-    def answer_or_error(self, work: Callable, job: BaseModel, cancel: threading.Event,
-                        result_class: type[BaseModel]) -> BaseModel:
+    def answer_or_error(self, work: Callable[[JobT, threading.Event], ResultT], job: JobT, cancel: threading.Event,
+                        result_class: type[ResultT]) -> ResultT:
         """`work(job, cancel)`, or `result_class(error=...)`: errors cross the process boundary as data, with their
         status."""
-        def answer():
+        def answer() -> ResultT:
             try:
                 return work(job, cancel)
             except InvalidAnswer as exc:

@@ -77,7 +77,7 @@ class TrackRecorder:
 
     def tracks(self) -> list[Track]:
         self._link()
-        segments = []
+        segments: list[tuple[int, int, int, list[Observation]]] = []  # (first frame, order, key, observations)
         for key in self.order:
             for segment in self._split(self.observations[key]):
                 segments.append((segment[0].frame_number, len(segments), key, segment))
@@ -145,9 +145,9 @@ class TrackRecorder:
             if gap:
                 known = segment[max(0, i - 1):i + 3] if self.interpolation == "cubic" else [previous, current]
                 for frame_number, box in zip(gap, interpolate_boxes(known, gap)):
-                    box = self._clip(box)
-                    if box is not None:
-                        filled.append(Observation(frame_number, box, None, interpolated=True))
+                    clipped = self._clip(box)
+                    if clipped is not None:
+                        filled.append(Observation(frame_number, clipped, None, interpolated=True))
         filled.append(segment[-1])
         return filled
 

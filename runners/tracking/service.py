@@ -135,7 +135,8 @@ class TrackingRunner(PooledModels):
         recorder = TrackRecorder(frames, width=info.width, height=info.height, max_gap_frames=job.max_gap_frames,
                                  interpolation=job.interpolation, keep_masks=job.include_masks)
         job_id = uuid.uuid4().hex[:12]
-        progress = {"model": job.model, "frames_done": 0, "frames_total": len(frames), "started": time.time()}
+        progress: dict[str, Any] = {"model": job.model, "frames_done": 0, "frames_total": len(frames),
+                                    "started": time.time()}
         self.jobs[job_id] = progress
         try:
             with self.pool.use(job.model) as tracker:
@@ -219,8 +220,10 @@ class ObjectFollower:
     def _from_detections(self, frame_number: int, prompted: dict[int, list[float]]) -> dict[int, list[float]]:
         from runners.core.geometry import box_iou
 
+        detector = self.job.detector
+        assert detector is not None  # _detection_due is False without one
         new: dict[int, list[float]] = {}
-        for box, label in self.runner.detect(self.job.detector, self.job.video_path, frame_number):
+        for box, label in self.runner.detect(detector, self.job.video_path, frame_number):
             followed = [b for k, b in self.last_box.items() if self.present.get(k)] + list(prompted.values())
             if any(box_iou(box, b) >= SAME_OBJECT_IOU for b in followed + list(new.values())):
                 continue

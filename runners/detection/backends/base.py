@@ -55,6 +55,8 @@ def finalize(detections: sv.Detections, vocabulary: Sequence[str], settings: Det
     """Response objects for one frame: pixel boxes (x, y, width, height) clipped to the frame, best first."""
     if len(detections) == 0:
         return []
+    if detections.confidence is None or detections.class_id is None:
+        raise ValueError("a detection backend must give every box a confidence and a class_id")
     xyxy = sv.clip_boxes(detections.xyxy.astype(np.float64), (width, height))
     allowed = set(labels) if labels is not None else None
     objects = []

@@ -23,7 +23,9 @@ class ClipTextEncoder:
         self.device = device
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model_id)
-            self.model = CLIPTextModelWithProjection.from_pretrained(model_id).to(device).eval()
+            model = CLIPTextModelWithProjection.from_pretrained(model_id)
+            # transformers wraps PreTrainedModel.to with functools.wraps, which mypy does not bind as a method
+            self.model = model.to(device).eval()  # type: ignore[arg-type]
         except OSError as exc:  # not in the cache and the hub unreachable, or a wrong local path
             raise ModelUnavailable(
                 f"the CLIP text encoder {model_id} is not in the Hugging Face cache and the hub is unreachable: run "

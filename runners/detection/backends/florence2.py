@@ -104,6 +104,9 @@ class Florence2Detector(TransformersDetector):
             parsed = self.processor.post_process_generation(texts[i], task=task, image_size=(width, height))[task]
             scored = location_boxes(new_tokens[i].tolist(), probs[i].tolist(), self.loc_ids, width, height)
             found = florence_detections(parsed, scored, vocabulary)
+            assert found.confidence is not None  # florence_detections scores every box
             keep = found.confidence >= settings.lowest_threshold if len(found) else np.zeros(0, dtype=bool)
-            results.append(found[keep].with_nms(threshold=settings.nms_threshold, class_agnostic=False))
+            # supervision types indexing as one union over every key kind (a str reads data); a mask gives Detections
+            results.append(found[keep].with_nms(  # type: ignore[union-attr]
+                threshold=settings.nms_threshold, class_agnostic=False))
         return results

@@ -27,7 +27,8 @@ def prompt_of(phrases: Sequence[str]) -> str:
 
 def phrase_spans(input_ids: Sequence[int], pad_id: int, count: int) -> list[list[int]]:
     """Token positions of each phrase, in prompt order."""
-    spans, current = [], []
+    spans: list[list[int]] = []
+    current: list[int] = []
     for position, token in enumerate(input_ids):
         if token in SEPARATOR_TOKEN_IDS or token == pad_id:
             if current:
@@ -73,7 +74,9 @@ class GroundingDinoDetector(TransformersDetector):
         return self._chunks[key]
 
     def _split(self, vocabulary: Sequence[str]) -> list[tuple[int, list[str]]]:
-        groups, current, offset = [], [], 0
+        groups: list[tuple[int, list[str]]] = []
+        current: list[str] = []
+        offset = 0
         for index, phrase in enumerate(vocabulary):
             candidate = current + [phrase]
             if current and len(self.processor.tokenizer(prompt_of(candidate))["input_ids"]) > self.max_text_len:
@@ -98,8 +101,9 @@ class GroundingDinoDetector(TransformersDetector):
             ids = inputs["input_ids"].cpu().numpy()
             for i, frame in enumerate(frames):
                 spans = phrase_spans(ids[i].tolist(), self.processor.tokenizer.pad_token_id, len(phrases))
-                found = grounding_detections(logits[i], boxes[i], spans, *frame.shape[:2], settings.lowest_threshold,
-                                             text_threshold)
+                found = grounding_detections(logits[i], boxes[i], spans, frame.shape[0], frame.shape[1],
+                                             settings.lowest_threshold, text_threshold)
+                assert found.class_id is not None  # grounding_detections labels every box
                 found.class_id = found.class_id + offset
                 per_frame[i].append(found)
         return [sv.Detections.merge(parts).with_nms(threshold=settings.nms_threshold, class_agnostic=False)

@@ -41,7 +41,7 @@ class Owlv2Detector(TransformersDetector):
             outputs = self.model(**inputs)
         logits, boxes = outputs.logits.float().cpu().numpy(), outputs.pred_boxes.float().cpu().numpy()
         return [
-            owlv2_detections(logits[i], boxes[i], *frame.shape[:2], settings.lowest_threshold)
+            owlv2_detections(logits[i], boxes[i], frame.shape[0], frame.shape[1], settings.lowest_threshold)
             .with_nms(threshold=settings.nms_threshold, class_agnostic=False)
             for i, frame in enumerate(frames)
         ]

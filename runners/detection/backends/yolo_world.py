@@ -28,11 +28,13 @@ class YoloWorldDetector(YoloDetector):
         self.device = ultralytics_device(device)
         self.model = ultralytics.YOLOWorld(weights)
         self.model.to(self.device)
-        self.text = ClipTextEncoder(text_encoder, device)
+        self.text: ClipTextEncoder | None = ClipTextEncoder(text_encoder, device)  # None once closed
         self.default_vocabulary = list(COCO_NAMES)
         self._lock = threading.Lock()  # the vocabulary lives in the model: one vocabulary at a time
 
     def _use_vocabulary(self, vocabulary: Sequence[str]) -> None:
+        if self.text is None:
+            raise RuntimeError(f"{self.name} is closed (unloaded)")
         features = self.text.embed(vocabulary).to(self.device)
         modules = [self.model.model]
         predictor = getattr(self.model, "predictor", None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+from collections.abc import Sequence
 
 import httpx
 import numpy as np
@@ -33,7 +34,7 @@ def image_data_uri(frame: np.ndarray) -> str:
 def build_messages(request: ChatRequest) -> list[dict]:
     """System turn, then one user turn: each image after its caption, then the text."""
     content: list[dict] = []
-    captions = request.image_captions or [None] * len(request.images)
+    captions: Sequence[str | None] = request.image_captions or [None] * len(request.images)
     for caption, frame in zip(captions, request.images, strict=True):
         if caption:
             content.append({"type": "text", "text": caption})
@@ -71,7 +72,9 @@ class OpenAIEngine:
         token: SGLang and vLLM abort a generation whose client is gone, which frees the engine for other requests."""
         import openai
 
-        text, logprobs, finish_reason, usage = [], [], None, None
+        parts: list[str] = []  # the answer's text, as it streams in
+        logprobs: list[tuple[str, float]] = []
+        finish_reason, usage = None, None
         try:
             stream = self.client.chat.completions.create(**request_body(request, self.model), stream=True,
                                                          stream_options={"include_usage": True})
@@ -81,7 +84,7 @@ class OpenAIEngine:
                         raise Cancelled()
                     usage = chunk.usage or usage
                     for choice in chunk.choices:
-                        text.append(choice.delta.content or "")
+                        parts.append(choice.delta.content or "")
                         if choice.logprobs is not None and choice.logprobs.content:
                             logprobs += [(item.token, float(item.logprob)) for item in choice.logprobs.content]
                         finish_reason = choice.finish_reason or finish_reason
@@ -94,7 +97,7 @@ class OpenAIEngine:
         except openai.APIError as exc:
             raise ModelUnavailable(f"{self.name} engine at {self.base_url} is unreachable: {exc}", model=self.model,
                                    engine=self.name) from None
-        text = "".join(text)
+        text = "".join(parts)
         if logprobs and "".join(token for token, _ in logprobs) == text + logprobs[-1][0]:
             logprobs.pop()  # the stop token, which vLLM reports and the text leaves out
         result = ChatResult(text=text, engine=self.name, model=self.model,
@@ -121,8 +124,10 @@ class OpenAIEngine:
         """`max_model_len` from the engine's model list (vLLM and SGLang report it); None when absent."""
         try:
             for model in self.client.models.list().data:
-                if model.id == self.model and getattr(model, "max_model_len", None):
-                    return int(model.max_model_len)
+                # an extra field of vLLM's and SGLang's, which the client's Model type does not declare
+                max_model_len = getattr(model, "max_model_len", None)
+                if model.id == self.model and max_model_len:
+                    return int(max_model_len)
         except Exception:  # noqa: BLE001 — an endpoint without the field or the route
             return None
         return None

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +81,9 @@ class EngineProcess:
     crash-looping) and returns its OpenAI base URL; `stop` ends it and its workers. `env`: variables set for the
     engine, over the runner's own."""
 
-    def __init__(self, name: str, command_for_port, log_path: Path, ready_timeout_s: float = 900.0,
-                 health_path: str = "/health", env: dict[str, str] | None = None) -> None:
+    def __init__(self, name: str, command_for_port: Callable[[int], list[str]], log_path: Path,
+                 ready_timeout_s: float = 900.0, health_path: str = "/health",
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.command_for_port = command_for_port  # port -> command
         self.log_path = log_path
@@ -141,13 +143,13 @@ class EngineProcess:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                                             cwd=Path(__file__).resolve().parents[3], env={**os.environ, **self.env})
         self.started_once = True
-        self._wait_ready()
+        self._wait_ready(self.process)
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, process: subprocess.Popen) -> None:
         deadline = time.monotonic() + self.ready_timeout_s
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ModelUnavailable(f"the {self.name} engine exited with {self.process.returncode} while "
+            if process.poll() is not None:
+                raise ModelUnavailable(f"the {self.name} engine exited with {process.returncode} while "
                                        f"starting: {self.log_tail()}", engine=self.name)
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}{self.health_path}", timeout=2).status_code == 200:

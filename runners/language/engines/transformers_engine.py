@@ -15,13 +15,16 @@ import json
 import math
 import os
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from runners.core.errors import BadRequest, Cancelled, ModelUnavailable
 from runners.core.hf import from_pretrained
 from runners.language.engines.chat import ChatRequest, ChatResult, parse_json_answer
 from runners.language.engines.hf_patches import runtime_patches
+
+if TYPE_CHECKING:
+    import xgrammar
 
 # Tokens decoded before the first new one when cutting the output into per-token texts: enough for SentencePiece's
 # leading-space rule and byte-level merges to see their neighbours.
@@ -102,6 +105,8 @@ class TransformersEngine:
             # bitsandbytes weights cannot be moved after loading: place them while loading.
             kwargs.update(quantization_config=quantization_config, device_map={"": device})
 
+        processor_class: type[transformers.AutoProcessor] | type[transformers.AutoTokenizer]
+        model_class: type[transformers.AutoModelForImageTextToText] | type[transformers.AutoModelForCausalLM]
         if vision:
             processor_class, model_class = transformers.AutoProcessor, transformers.AutoModelForImageTextToText
         else:
@@ -129,7 +134,7 @@ class TransformersEngine:
         self.pad_token_id = pad if pad is not None else (self.eos_token_ids[0] if self.eos_token_ids else None)
 
         self._lock = threading.Lock()
-        self._grammar_compiler = None
+        self._grammar_compiler: xgrammar.GrammarCompiler | None = None  # made on the first schema
         self._grammars: dict[str, Any] = {}  # schema (canonical JSON) -> xgrammar CompiledGrammar
         self.grammar_compilations = 0
 
@@ -156,11 +161,11 @@ class TransformersEngine:
         if not self.vision:
             if request.images:
                 raise BadRequest(f"{self.model_name} is a text model: it cannot take images", model=self.model_name)
-            system = [{"role": "system", "content": request.system}] if request.system else []
+            system: list[dict[str, Any]] = [{"role": "system", "content": request.system}] if request.system else []
             return system + [{"role": "user", "content": request.text}]
         from PIL import Image
 
-        captions = request.image_captions or [None] * len(request.images)
+        captions: Sequence[str | None] = request.image_captions or [None] * len(request.images)
         if len(captions) != len(request.images):
             raise BadRequest(f"{len(captions)} captions for {len(request.images)} images", model=self.model_name)
         content: list[dict] = []

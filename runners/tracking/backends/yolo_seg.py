@@ -64,12 +64,14 @@ class YoloSegSession:
         self.class_ids = None if labels is None else {tracker.vocabulary.index(label) for label in labels}
         self.report_unprompted = report_unprompted
         high = max(confidence_threshold, LOW_SCORE)
-        self.bytetrack = BYTETracker(IterableSimpleNamespace(
+        self.bytetrack: BYTETracker | None = BYTETracker(IterableSimpleNamespace(  # None once closed
             tracker_type="bytetrack", track_high_thresh=high, track_low_thresh=LOW_SCORE, new_track_thresh=high,
             track_buffer=max(1, lost_steps), match_thresh=0.8, fuse_score=True))
         self.alias: dict[int, int] = {}  # ByteTrack id -> the prompt's object id
 
     def step(self, frame: np.ndarray, new_objects: dict[int, list[float]] | None = None) -> dict[int, TrackedObject]:
+        if self.bytetrack is None:
+            raise RuntimeError("the tracking session is closed")
         result = self.tracker.predict(frame, LOW_SCORE)
         if self.class_ids is not None and len(result):
             keep = np.isin(result.boxes.cls.cpu().numpy().astype(int), list(self.class_ids))
@@ -86,14 +88,15 @@ class YoloSegSession:
                 mask=masks[int(idx)] if masks is not None and confident else None,
                 score=float(score), present=bool(confident), label=self.tracker.vocabulary[int(cls)])
         if new_objects:
-            self._adopt(new_objects, found)
+            self.alias.update(match_prompts(new_objects, found, taken=set(self.alias)))
         return {self.alias.get(track_id, -track_id): obj for track_id, obj in found.items()
                 if track_id in self.alias or self.report_unprompted}
 
     def _adopt(self, prompts: dict[int, list[float]], found: dict[int, TrackedObject]) -> None:
-        """Each prompt takes the unclaimed track it overlaps most (greedy by IoU)."""
+        """Each prompt takes the unclaimed track it overlaps most (greedy by IoU). A track kept alive by a low-score
+        detection has no box on this frame, so there is nothing to match."""
         pairs = sorted(((box_iou(box, obj.box), object_id, track_id) for object_id, box in prompts.items()
-                        for track_id, obj in found.items()), reverse=True)
+                        for track_id, obj in found.items() if obj.box is not None), reverse=True)
         used_prompts, used_tracks = set(), set(self.alias)
         for iou, object_id, track_id in pairs:
             if iou < PROMPT_MATCH_IOU or object_id in used_prompts or track_id in used_tracks:
@@ -104,6 +107,22 @@ class YoloSegSession:
 
     def close(self) -> None:
         self.bytetrack = None
+
+
+def match_prompts(prompts: dict[int, list[float]], found: dict[int, TrackedObject],
+                  taken: set[int]) -> dict[int, int]:
+    """track id -> prompt's object id: each prompt takes the untaken track it overlaps most (greedy by IoU, at least
+    PROMPT_MATCH_IOU). A track kept alive by a low-score detection has no box on this frame, so nothing to match."""
+    pairs = sorted(((box_iou(box, obj.box), object_id, track_id) for object_id, box in prompts.items()
+                    for track_id, obj in found.items() if obj.box is not None), reverse=True)
+    matched: dict[int, int] = {}
+    used_prompts = set()
+    for iou, object_id, track_id in pairs:
+        if iou < PROMPT_MATCH_IOU or object_id in used_prompts or track_id in taken or track_id in matched:
+            continue
+        matched[track_id] = object_id
+        used_prompts.add(object_id)
+    return matched
 
 
 def lost_steps_for(max_gap_frames: int, decimation: int) -> int:

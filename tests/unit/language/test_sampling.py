@@ -14,7 +14,10 @@ from scripts.synthetic import background, encode_h264, moving_shapes, render, st
 
 WIDTH, HEIGHT, FPS, GOP = 160, 96, 25, 25
 CUTS = [30, 75, 120]  # first frames of scenes 2, 3, 4
-SCENE_COLORS = [(20, 20, 20), (230, 230, 230), (140, 60, 200), (100, 100, 160)]  # cut steps ~210, ~97, ~40
+# saturated colours, hues away from red: on grey or red the hue of a noisy pixel jumps, and PySceneDetect's content
+# score (mean |dH|, |dS|, |dV|) sees that noise as ~25-33 within one scene; here it is ~3 within a scene, and the cut
+# scores are ~97, ~65 and ~45, so the strongest-cut tests see three clearly ordered cuts
+SCENE_COLORS = [(140, 37, 219), (130, 129, 71), (71, 41, 156), (82, 195, 129)]
 
 
 def scene_images(rng, frames: int, cuts: list[int], width: int, height: int):
@@ -99,6 +102,12 @@ def test_keyframe_fills_spare_frames_across_scenes(videos):
 def test_keyframe_without_cuts_spreads_evenly(videos):
     assert sample_frames(videos["cuts"], 0, 29, 3, strategy="keyframe") == [0, 10, 20]
     assert sample_frames(videos["cuts"], 0, 149, 3, strategy="keyframe", scene_threshold=250) == [0, 50, 100]
+
+
+def test_scene_threshold_is_the_content_detectors_score(videos):
+    # the third cut scores ~45: under a threshold of 55 only two cuts remain, and the long last scene takes the spare
+    assert sample_frames(videos["cuts"], 0, 149, 4, strategy="keyframe", scene_threshold=55) == [0, 30, 75, 112]
+    assert sample_frames(videos["cuts"], 0, 149, 4, strategy="keyframe", scene_threshold=40) == [0, *CUTS]
 
 
 def test_keyframe_on_a_sparse_grid_finds_exact_cuts_and_reads_only_the_grid(videos, monkeypatch):

@@ -162,11 +162,16 @@ def ranked_plan(conditioning: Mapping[int, MemoryEntry], frames: Mapping[int, Me
     return plan
 
 
-def key_scales(plan: MemoryPlan, num_tokens: int, num_pointer_tokens: int) -> torch.Tensor | None:
+def key_scales(plan: MemoryPlan | None, num_tokens: int, num_pointer_tokens: int) -> torch.Tensor | None:
     """One scale per memory token from the plan's per-frame and per-pointer key weights (None: no modulation)."""
     if plan is None or plan.frame_key_weights is None:
         return None
-    frame_tokens = torch.tensor([entry.maskmem_features.shape[0] for _, entry in plan.memory])
+    tokens_per_frame = []
+    for _, entry in plan.memory:
+        if entry.maskmem_features is None:
+            raise ValueError(f"the memory of frame {entry.frame} is in the plan before it was encoded")
+        tokens_per_frame.append(entry.maskmem_features.shape[0])
+    frame_tokens = torch.tensor(tokens_per_frame)
     scales = [torch.tensor(plan.frame_key_weights).repeat_interleave(frame_tokens)]
     if plan.pointers:
         per_pointer = num_pointer_tokens // len(plan.pointers)
@@ -364,6 +369,7 @@ class Sam2Session:
             self._encode_memories(pending, t)
             for track in self.tracks.values():
                 self.policy.prune(track, t, self.num_pointers)
+            assert self._hf.processed_frames is not None  # _add_frame stored this frame in it
             self._hf.processed_frames.pop(t, None)  # the features are cached; the pixels are not needed again
             self.last_choice = {obj_id: outcome.output.index for obj_id, outcome in outcomes.items()}
             return {obj_id: self._result(outcome.output) for obj_id, outcome in outcomes.items()}
@@ -389,10 +395,13 @@ class Sam2Session:
                 inference_session=self._hf, frame_idx=t, obj_idx=0, batch_size=1,
                 is_init_cond_frame=point_inputs is not None, point_inputs=point_inputs, mask_inputs=None,
                 reverse=False, streaming=True)
-        scores = plan.candidates.scores()
+        candidates = plan.candidates
+        if candidates is None:  # the planned mask head did not run: transformers' SAM 2 internals changed
+            raise RuntimeError(f"the SAM 2 model call left no candidates for frame {t} (transformers version?)")
+        scores = candidates.scores()
         if self.score_hook is not None:
             scores = self.score_hook(track.obj_id, t, pathway, scores)
-        return plan.candidates, scores
+        return candidates, scores
 
     def choose(self, candidates: Candidates, scores: CandidateScores, index: int, t: int,
                kalman_score: float | None = None, valid: bool = True) -> Choice:
@@ -468,7 +477,9 @@ class Sam2Tracker:
     def __init__(self, name: str, model_id: str, family: str, policy: Callable[..., Sam2Policy], device: str) -> None:
         self.name, self.family, self.policy, self.device = name, family, policy, device
         self.processor = from_pretrained(Sam2VideoProcessor.from_pretrained, model_id, name)
-        self.model = from_pretrained(Sam2TrackerModel.from_pretrained, model_id, name).to(device).eval()
+        model = from_pretrained(Sam2TrackerModel.from_pretrained, model_id, name)
+        # transformers wraps PreTrainedModel.to with functools.wraps, which mypy does not bind as a method
+        self.model = model.to(device).eval()  # type: ignore[arg-type]
 
     def make_policy(self, settings=None) -> Sam2Policy:
         return self.policy(settings, self.model.config)

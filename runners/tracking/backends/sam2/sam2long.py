@@ -147,9 +147,11 @@ class Sam2LongPolicy:
         return plan
 
     def step(self, session: Sam2Session, track: ObjectTrack, t: int) -> Outcome:
-        if track.state is None:
+        pathways = track.state
+        if pathways is None:
             return self._first_step(session, track, t)
-        s, pathways = self.settings, track.state
+        assert isinstance(pathways, list)  # the pathways _first_step grew after the prompt
+        s = self.settings
         runs: dict[int, tuple] = {}
         for members in _same_memory(pathways).values():
             plan = self.plan(track.conditioning, pathways[members[0]].frames, t, session.num_pointers)
@@ -188,7 +190,8 @@ class Sam2LongPolicy:
         return Outcome(output=choice, memories=[choice])
 
     def prune(self, track: ObjectTrack, t: int, num_pointers: int) -> None:
-        for frames in [track.frames] + [p.frames for p in track.state or []]:
+        pathways = track.state if isinstance(track.state, list) else []  # None right after a prompt
+        for frames in [track.frames] + [p.frames for p in pathways]:
             prune_frames(frames, t, keep_recent=1, keep_valid=self.settings.max_kept)
 
 

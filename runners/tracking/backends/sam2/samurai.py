@@ -174,7 +174,9 @@ class SamuraiPolicy:
         memory = samurai_memory_frames({f: e.valid for f, e in track.frames.items()}, t, s.max_kept, s.num_memories)
         plan = ranked_plan(track.conditioning, track.frames, t, memory, None, session.num_pointers)
         candidates, scores = session.run(track, t, plan)
-        index, kalman_score = track.state.select(scores.boxes, scores.ious)
+        state = track.state
+        assert isinstance(state, SamuraiState)  # restart() set it when the object was prompted
+        index, kalman_score = state.select(scores.boxes, scores.ious)
         valid = samurai_memory_gate(float(scores.ious[index]), scores.object_score, kalman_score, s)
         choice = session.choose(candidates, scores, index, t, kalman_score=kalman_score, valid=valid)
         track.frames[t] = choice.entry
