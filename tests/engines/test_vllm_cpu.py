@@ -130,11 +130,14 @@ def test_the_llm_answers_schema_valid_json_with_logprobs(llm):
 
 def test_a_job_that_stops_mid_answer_is_aborted_by_vllm(llm):
     """The job stops (its client left) three chunks into a long answer: the adapter closes the stream, and vLLM aborts
-    the generation instead of writing the other ~900 tokens for nobody."""
+    the generation instead of writing the other ~900 tokens for nobody. The schema asks for a story longer than 900
+    tokens can spell, so the random model cannot end the answer early (an end-of-text token sampled in the first
+    hundred tokens finished the request before the abort arrived)."""
     chunks = itertools.count()
+    endless = {"type": "object", "required": ["story"], "properties": {"story": {"type": "string", "minLength": 5000}}}
     with pytest.raises(Cancelled):
-        llm.chat(ChatRequest(text="Tell a very long story.", max_new_tokens=900, temperature=1.0, logprobs=False,
-                             cancelled=lambda: next(chunks) >= 3))
+        llm.chat(ChatRequest(text="Tell a very long story.", json_schema=endless, max_new_tokens=900, temperature=1.0,
+                             logprobs=False, cancelled=lambda: next(chunks) >= 3))
     deadline = time.monotonic() + 30
     while "Aborted request" not in LOGS["llama"].read_text(errors="replace"):
         assert time.monotonic() < deadline, LOGS["llama"].read_text(errors="replace")[-2000:]
