@@ -6,7 +6,9 @@
 
 Ultralytics weight names go into `inference.weights_dir`; Hugging Face repos into the Hugging Face cache
 (`HF_HOME`, default ~/.cache/huggingface) — bake both into an image or copy them to an air-gapped server, then run
-with `HF_HUB_OFFLINE=1`. Local paths are left alone.
+with `HF_HUB_OFFLINE=1`. Local paths are left alone. For a model served by SGLang or vLLM this is the checkpoint
+that engine loads (`engine.sglang.model_id` where set); where another engine is the fallback and loads another
+checkpoint format, fetch that repo by its id too (`huggingface-cli download <repo>`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ def plan(config: ServiceConfig, names: list[str]) -> list[tuple[str, str, str]]:
             raise SystemExit(f"unknown model {name!r}; configured: {', '.join(all_names(config))}")
         if option.framework == "openai":
             continue  # served elsewhere: its model_id is the endpoint's name for it
-        for source in filter(None, (option.model_id, option.text_encoder)):
+        model_id = option.model_id
+        if option.framework in ("sglang", "vllm"):  # the checkpoint that engine loads (engine.sglang / engine.vllm)
+            model_id, _ = option.engine.checkpoint(option.framework, model_id)
+        for source in filter(None, (model_id, option.text_encoder)):
             if source.startswith(("./", "../", "/", "~")):
                 continue  # a local path: nothing to fetch
             kind = "ultralytics" if source.endswith(".pt") else "huggingface"

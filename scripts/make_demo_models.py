@@ -268,32 +268,58 @@ def build_world(target: Path) -> None:
     import_ultralytics().YOLOWorld(RECIPE["world"]["arch"]).save(str(target))
 
 
+def architecture(folder: Path) -> str:
+    """The transformers class a built folder holds, read from its config.json (what the service will load)."""
+    return json.loads((folder / "config.json").read_text())["architectures"][0]
+
+
+def demo_entry(shipped: dict, model_id: str, weights: str, serves_as: str, description: str, **more) -> dict:
+    """A shipped option re-pointed at a demo checkpoint. Its provenance is the demo's own, never the shipped one's:
+    the shipped `serves_as` names a real checkpoint the demo does not have."""
+    entry = {key: value for key, value in shipped.items() if key not in ("serves_as", "weights")}
+    return {**entry, "model_id": model_id, **more, "weights": weights, "serves_as": serves_as,
+            "description": description}
+
+
 def write_config(out: Path) -> Path:
-    """The demo configuration: the shipped one, with the demo's detectors and media root."""
+    """The demo configuration: the shipped one, with the demo's checkpoints and media root; every entry says which
+    demo checkpoint serves it and whether its weights are trained or random."""
     config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    weights = out / "weights"
     detection = config["models"]["object_detection"]
     detection["selected"] = "yolo-world-v2"
+    shipped = detection["options"]
     detection["options"] = {
-        "yolo-world-v2": {**detection["options"]["yolo-world-v2"], "model_id": "./weights/yolov8s-worldv2.pt",
-                          "text_encoder": "./weights/clip-text-tiny",
-                          "description": "YOLO-World v2 (s) architecture with random weights and a tiny CLIP text "
-                                         "encoder (demo: real code path, meaningless boxes)"},
-        "yolo11n": {**detection["options"]["yolo11n"], "model_id": "./weights/yolo11n-shapes.pt",
-                    "description": "YOLO11n trained on synthetic shapes (demo: circle, square, triangle)"},
-        **{name: {**detection["options"][name], "model_id": f"./weights/{family}-tiny",
-                  "description": f"tiny random {family} (demo: real classes and processor, meaningless boxes)"}
+        "yolo-world-v2": demo_entry(
+            shipped["yolo-world-v2"], "./weights/yolov8s-worldv2.pt", "random",
+            "YOLO-World v2 small architecture with random weights (./weights/yolov8s-worldv2.pt) and a tiny random "
+            "CLIPTextModelWithProjection (./weights/clip-text-tiny)",
+            "YOLO-World v2 (s) architecture with random weights and a tiny CLIP text encoder (demo: real code path, "
+            "meaningless boxes)", text_encoder="./weights/clip-text-tiny"),
+        "yolo11n": demo_entry(
+            shipped["yolo11n"], "./weights/yolo11n-shapes.pt", "demo-trained",
+            "YOLO11n trained on synthetic shapes (./weights/yolo11n-shapes.pt)",
+            "YOLO11n trained on synthetic shapes (demo: circle, square, triangle)"),
+        **{name: demo_entry(
+            shipped[name], f"./weights/{family}-tiny", "random",
+            f"tiny random {architecture(weights / f'{family}-tiny')} (./weights/{family}-tiny)",
+            f"tiny random {family} (demo: real classes and processor, meaningless boxes)")
            for name, family in (("owlv2", "owlv2"), ("grounding-dino-1-5", "grounding-dino"),
                                 ("florence-2", "florence-2"))},
     }
     tracking = config["models"]["video_tracking"]
     tracking["selected"] = "yolo11n-seg"
+    shipped = tracking["options"]
+    sam2 = architecture(weights / "sam2-tiny")
     tracking["options"] = {
-        "yolo11n-seg": {**tracking["options"]["yolo11n-seg"], "model_id": "./weights/yolo11n-seg-shapes.pt",
-                        "imgsz": RECIPE["segmenter"]["predict_imgsz"],  # the scale it was trained at
-                        "description": "YOLO11n-seg trained on synthetic shapes with ByteTrack (demo: circle, "
-                                       "square, triangle)"},
-        **{name: {**tracking["options"][name], "model_id": "./weights/sam2-tiny",
-                  "description": f"tiny random SAM 2.1 served as {name} (demo: real code path, meaningless masks)"}
+        "yolo11n-seg": demo_entry(
+            shipped["yolo11n-seg"], "./weights/yolo11n-seg-shapes.pt", "demo-trained",
+            "YOLO11n-seg trained on synthetic shapes (./weights/yolo11n-seg-shapes.pt)",
+            "YOLO11n-seg trained on synthetic shapes with ByteTrack (demo: circle, square, triangle)",
+            imgsz=RECIPE["segmenter"]["predict_imgsz"]),  # the scale it was trained at
+        **{name: demo_entry(
+            shipped[name], "./weights/sam2-tiny", "random", f"tiny random {sam2} (./weights/sam2-tiny)",
+            f"tiny random SAM 2.1 served as {name} (demo: real code path, meaningless masks)")
            for name in ("sam2-1", "samurai", "sam2long")},
     }
     first_with = {}  # shipped model_id -> the first name that serves it
@@ -301,16 +327,19 @@ def write_config(out: Path) -> Path:
         for name, option in config["models"][task]["options"].items():
             first_with.setdefault(option["model_id"], name)
     for task in ("video_summarization", "ontology_augmentation"):
-        for name, option in config["models"][task]["options"].items():
-            option.pop("engine", None)  # engine-process flags for the real checkpoints
-            if name in RECIPE["language_models"]:
-                option.update(model_id=f"./weights/{name}", framework="transformers", quantization="none",
-                              params_b=0.001, description=f"tiny random {option['family']} served as {name} (demo: "
-                                                          f"real classes, processor and chat template; random text)")
+        options = config["models"][task]["options"]
+        for name, option in options.items():
+            folder = name if name in RECIPE["language_models"] else first_with[option["model_id"]]
+            served_by = f"tiny random {architecture(weights / folder)} (./weights/{folder})"
+            if folder == name:
+                description = (f"tiny random {option['family']} served as {name} (demo: real classes, processor and "
+                               f"chat template; random text)")
             else:  # shares another name's checkpoint (gemma-3-27b-text)
-                shared = first_with[option["model_id"]]
-                option.update(model_id=f"./weights/{shared}", framework="transformers", quantization="none",
-                              params_b=0.001, description=f"the demo's {shared} used as a text model (one load)")
+                description = f"the demo's {folder} used as a text model (one load)"
+            entry = demo_entry(option, f"./weights/{folder}", "random", served_by, description,
+                               framework="transformers", quantization="none", params_b=0.001)
+            entry.pop("engine", None)  # engine-process flags for the real checkpoints
+            options[name] = entry
     config["media"] = {"roots": ["./media"], "extensions": ["mp4", "mov", "mkv", "webm", "avi"]}
     path = out / "models.yaml"
     path.write_text("# Generated by scripts/make_demo_models.py: the offline demo configuration.\n"

@@ -160,14 +160,16 @@ def _train_bert_vocab(target_size: int = 1100) -> dict[str, int]:
 
 
 def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: int = 96, real_size: bool = False) -> str:
-    """real_size: the released Grounding DINO tiny architecture (Swin-T backbone, BERT-base text encoder)."""
+    """A tiny random MM Grounding DINO: MMGroundingDinoForObjectDetection, the class the shipped checkpoint
+    (openmmlab-community/mm_grounding_dino_large_all) loads as, with Grounding DINO's processor. real_size: the
+    released tiny architecture's size (Swin-T backbone, BERT-base text encoder)."""
     from transformers import (
         BertConfig,
         BertTokenizer,
-        GroundingDinoConfig,
-        GroundingDinoForObjectDetection,
         GroundingDinoImageProcessor,
         GroundingDinoProcessor,
+        MMGroundingDinoConfig,
+        MMGroundingDinoForObjectDetection,
         SwinConfig,
     )
 
@@ -196,7 +198,7 @@ def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: in
         intermediate_size=64,
         max_position_embeddings=256,
     )
-    cfg = GroundingDinoConfig(
+    cfg = MMGroundingDinoConfig(
         backbone_config=backbone,
         text_config=text,
         d_model=32,
@@ -214,8 +216,8 @@ def build_grounding_dino(out_dir: str, shortest_edge: int = 64, longest_edge: in
         fusion_droppath=0.0,
     )
     if real_size:
-        cfg = GroundingDinoConfig(text_config=BertConfig(vocab_size=len(vocab)))
-    model = GroundingDinoForObjectDetection(cfg).eval()
+        cfg = MMGroundingDinoConfig(text_config=BertConfig(vocab_size=len(vocab)))
+    model = MMGroundingDinoForObjectDetection(cfg).eval()
     image_processor = GroundingDinoImageProcessor(size={"shortest_edge": shortest_edge, "longest_edge": longest_edge})
     processor = GroundingDinoProcessor(image_processor=image_processor, tokenizer=tok)
     model.save_pretrained(out_dir)

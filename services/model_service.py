@@ -220,7 +220,7 @@ class ModelService:
                     task=task, model_id=option.model_id, framework=option.framework,
                     engine=now.get("engine", option.framework), engines_passed_over=now.get("passed_over"),
                     quantization=option.quantization, vram_gb=option.estimated_vram_gb, loaded=name in loaded,
-                    description=option.description, serves_as=option.serves_as,
+                    description=option.description, weights=option.weights, serves_as=option.serves_as,
                 )
         return ModelsInfoResponse(
             available_models={task: sorted(c.options) for task, c in self.config.models.items()},
@@ -330,7 +330,7 @@ class ModelService:
             summary=result.summary, visual_analysis=result.visual_analysis, key_frames=result.key_frames,
             confidence=result.confidence, visual_model_used=name, engine=result.engine,
             processing_time_visual=round(time.perf_counter() - started, 3), sampled_frames=result.sampled_frames,
-            sampling_strategy=request.sampling_strategy, persona_applied=persona is not None,
+            sampling_strategy=request.sampling_strategy, persona_applied=result.persona_applied,
             tokens_generated=result.tokens_generated,
         )
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 # the results runners return are part of the contract: defined once, where both sides import them
+from runners.core.config import Weights
 from runners.core.contracts import BBox, Body, DetectedObject, Track
 from runners.core.contracts import RLEMask as RLEMask
 from runners.core.contracts import TrackBox as TrackBox
@@ -342,7 +343,12 @@ class ModelDescription(_Body):
     vram_gb: float
     loaded: bool
     description: str
-    serves_as: str | None = None
+    weights: Weights = Field(
+        description="pretrained: the published checkpoint; demo-trained: trained on synthetic data by "
+                    "scripts/make_demo_models.py; random: the real architecture with random weights (meaningless "
+                    "answers: the offline demo and the tests)")
+    serves_as: str | None = Field(default=None, description="the checkpoint that serves this name when it is not the "
+                                                            "named model's own; absent when it is")
 
 
 class ModelsInfoResponse(_Body):

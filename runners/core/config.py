@@ -33,6 +33,9 @@ Task = Literal["video_summarization", "ontology_augmentation", "object_detection
 TASKS: tuple[Task, ...] = get_args(Task)
 RunnerName = Literal["detection", "tracking", "language"]
 ProcessEngine = Literal["sglang", "vllm"]  # the engines that run in processes of their own (inference.engines)
+# Where a name's weights come from: the published checkpoint, a training by scripts/make_demo_models.py on synthetic
+# data, or none (the real architecture with random weights: the offline demo and the tests)
+Weights = Literal["pretrained", "demo-trained", "random"]
 
 
 def is_task(name: str) -> TypeGuard[Task]:
@@ -54,6 +57,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
 
+class EngineCheckpoint(_Strict):
+    """One engine's own way to load a model, where it differs from the others' (e.g. SGLang implements a family only
+    in its original checkpoint format, while vLLM and transformers read the transformers-native one)."""
+    model_id: str | None = Field(default=None, description="the checkpoint this engine loads instead of model_id")
+    extra_args: list[str] = Field(default_factory=list, description="flags for this engine only, passed as written")
+
+
 class EngineOptions(_Strict):
     """How an engine process (SGLang / vLLM) is told to serve a model; `max_model_len` also caps the context the
     transformers engine budgets prompts against."""
@@ -64,6 +74,15 @@ class EngineOptions(_Strict):
     quantization: str | None = Field(default=None, description="the engine's own name: fp8, awq, bitsandbytes...")
     dtype: str = "auto"
     extra_args: list[str] = Field(default_factory=list, description="more command-line flags, passed as written")
+    sglang: EngineCheckpoint | None = Field(default=None, description="what SGLang loads, where it differs")
+    vllm: EngineCheckpoint | None = Field(default=None, description="what vLLM loads, where it differs")
+
+    def checkpoint(self, engine: ProcessEngine, model_id: str) -> tuple[str, list[str]]:
+        """The checkpoint `engine` loads for a model configured as `model_id`, and the extra flags it needs."""
+        own = getattr(self, engine)
+        if own is None:
+            return model_id, list(self.extra_args)
+        return own.model_id or model_id, [*self.extra_args, *own.extra_args]
 
 
 class ModelOption(_Strict):
@@ -74,7 +93,9 @@ class ModelOption(_Strict):
     quantization: Literal["none", "fp32", "bf16", "fp16", "fp8", "8bit", "4bit"] = "none"
     vram_gb: float | None = Field(default=None, gt=0, description="override of the computed estimate")
     description: str = ""
-    serves_as: str | None = Field(default=None, description="why an open checkpoint serves this name")
+    weights: Weights = Field(default="pretrained", description="pretrained | demo-trained | random")
+    serves_as: str | None = Field(default=None, description="the checkpoint that serves this name when it is not the "
+                                                            "named model's own, named")
     text_encoder: str | None = Field(default=None, description="CLIP text encoder for open-vocabulary YOLO")
     max_new_tokens: int | None = Field(default=None, ge=1, description="generation cap for generative models")
     imgsz: int | None = Field(default=None, ge=32, description="inference image size for ultralytics models")

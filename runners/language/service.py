@@ -230,12 +230,14 @@ def start_engine(engine: Engine, name: str, option: ModelOption, config: Service
     )
 
     runtime = engine_runtime(config, engine)
+    checkpoint, model_args = option.engine.checkpoint(engine, option.model_id)
+    model_id = config.resolve_local(checkpoint)
     settings = EngineSettings(
         tensor_parallel_size=option.engine.tensor_parallel_size, memory_fraction=option.engine.memory_fraction,
         max_model_len=option.engine.max_model_len, max_images_per_prompt=option.engine.max_images_per_prompt,
         quantization=option.engine.quantization or ENGINE_QUANTIZATION.get(option.quantization),
         dtype=option.engine.dtype if option.engine.dtype != "auto" else DTYPES.get(option.quantization, "auto"),
-        extra_args=[*runtime.extra_args, *option.engine.extra_args], env=dict(runtime.env))
+        extra_args=[*runtime.extra_args, *model_args], env=dict(runtime.env))
     log_path = engine_log_dir(config) / f"{name}-{engine}.log"
     process = EngineProcess(engine, lambda port: launch_command(engine, runtime.python, model_id, port, settings),
                             log_path, ready_timeout_s=runtime.ready_timeout_s, env=settings.env)
@@ -263,6 +265,7 @@ class SummaryResult(BaseModel):
     visual_analysis: str = ""
     key_frames: list[dict[str, Any]] = Field(default_factory=list)
     confidence: float | None = None
+    persona_applied: bool = False  # the persona is in the prompt the engine was sent
     engine: str = ""
     tokens_generated: int | None = None
     sampled_frames: list[int] = Field(default_factory=list)
@@ -393,6 +396,7 @@ class LanguageRunner(PooledModels):
         from runners.language.sampling import sample_frames
         from runners.language.summarize import (
             build_request,
+            persona_in_prompt,
             read_answer,
             summary_schema,
         )
@@ -418,8 +422,11 @@ class LanguageRunner(PooledModels):
             result = model.chat_json(request, lambda tokens: summary_schema(len(numbers), tokens))
             metrics.frames_processed("summarization", len(numbers))
         answer = read_answer(result, numbers, timestamps)
-        return SummaryResult(**answer, engine=result.engine, tokens_generated=result.tokens_generated,
-                             sampled_frames=numbers, seconds=time.perf_counter() - started)
+        # checked on the request as budgeted and sent (a retry changes only its schema), not on the job
+        applied = persona_in_prompt(request, job.persona)
+        return SummaryResult(**answer, persona_applied=applied, engine=result.engine,
+                             tokens_generated=result.tokens_generated, sampled_frames=numbers,
+                             seconds=time.perf_counter() - started)
 
     def _augment(self, job: AugmentJob, cancel: threading.Event) -> AugmentResult:
         from runners.language.augment import (

@@ -94,6 +94,14 @@ def build_request(frames: list[np.ndarray], frame_numbers: list[int], timestamps
                        max_new_tokens=max_new_tokens, temperature=temperature, logprobs=True)
 
 
+def persona_in_prompt(request: ChatRequest, persona: str | None) -> bool:
+    """Whether `persona` is in the text the engine is sent (system or user turn): the answer says the persona was
+    applied only when the model was shown it, not merely because it was asked for."""
+    if not persona:
+        return False
+    return any(persona in text for text in (request.system or "", request.text))
+
+
 def read_answer(result: ChatResult, frame_numbers: list[int], timestamps: list[float]) -> dict[str, Any]:
     """The response fields from the model's JSON: key frames mapped back to frame numbers and timestamps, each with
     the confidence of its description; duplicates of a frame keep the first description."""

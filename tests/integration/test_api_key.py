@@ -11,14 +11,20 @@ from tests.support.api import assert_envelope
 pytestmark = pytest.mark.integration
 
 KEY = "s3cret-key-for-tests"
-PROTECTED = [("POST", "/api/detect", {"video_path": "x.mp4", "frame_numbers": [0]}),
-             ("GET", "/models/info", None),
-             ("POST", "/models/load", {"model_id": "yolo11n"}),
-             ("POST", "/models/unload", {"model_id": "yolo11n"}),
-             ("POST", "/api/augment", {"persona_name": "a", "existing_ontology": {"entity_types": ["x"]}}),
-             ("GET", "/no/such/route", None)]
-
-
+VIDEO = "<demo video>"  # replaced by the demo video's path when sent
+# Every task and model route, each with one request. The same request is sent without the key (401 from the auth
+# layer) and with it (what the service itself answers: cheap, some of them the handler's own 4xx for a model that is
+# not configured, raised after the body was parsed, so never before the key was checked). In this order: the load
+# before the unload.
+ROUTES = [("GET", "/models/info", None),
+          ("POST", "/models/load", {"model_id": "yolo11n"}),
+          ("POST", "/api/detect", {"video_path": VIDEO, "frame_numbers": [0], "model": "yolo11n"}),
+          ("POST", "/models/unload", {"model_id": "yolo11n"}),
+          ("POST", "/api/track", {"video_path": VIDEO, "frame_range": {"start": 0, "end": 1}, "model": "nope"}),
+          ("POST", "/api/summarize", {"video_path": VIDEO, "model": "nope"}),
+          ("POST", "/api/augment", {"persona_name": "a", "existing_ontology": {"entity_types": ["x"]},
+                                    "model": "nope"})]
+PROTECTED = [*ROUTES, ("GET", "/no/such/route", None)]
 @pytest.fixture(scope="module")
 def keyed(demo_config, tmp_path_factory):
     folder = tmp_path_factory.mktemp("api-key")
@@ -30,8 +36,10 @@ def keyed(demo_config, tmp_path_factory):
         stop_service(process)
 
 
-def call(client, method, path, body, key: str | None = None, scheme: str = "Bearer"):
+def call(client, method, path, body, key: str | None = None, scheme: str = "Bearer", video=None):
     headers = {"Authorization": f"{scheme} {key}".strip()} if key is not None else {}
+    if body is not None and body.get("video_path") == VIDEO:
+        body = {**body, "video_path": str(video)}
     return client.request(method, path, json=body, headers=headers)
 
 
@@ -42,8 +50,8 @@ def call(client, method, path, body, key: str | None = None, scheme: str = "Bear
                                                    (KEY, "Basic", "needs an API key"),
                                                    ("", "Bearer", "needs an API key")],
                          ids=["no-key", "wrong-key", "longer-key", "basic-scheme", "empty-key"])
-def test_without_the_right_key_every_route_is_401(keyed, method, path, body, key, scheme, fragment):
-    response = call(keyed, method, path, body, key, scheme)
+def test_without_the_right_key_every_route_is_401(keyed, demo_video, method, path, body, key, scheme, fragment):
+    response = call(keyed, method, path, body, key, scheme, video=demo_video)
     envelope = assert_envelope(response, 401, fragment)
     assert envelope["error"] == "Unauthorized"
     assert "Authorization: Bearer <key>" in envelope["message"]
@@ -58,15 +66,36 @@ def test_request_ids_of_401s_are_kept_or_made(keyed):
 
 
 def test_the_right_key_opens_every_route(keyed, demo_video):
-    info = call(keyed, "GET", "/models/info", None, KEY)
+    """ROUTES' requests with the key: each one answered by its handler (the 401 test sends the same requests)."""
+    answers = {path: call(keyed, method, path, body, KEY, video=demo_video) for method, path, body in ROUTES}
+    assert set(answers) == {"/api/detect", "/api/track", "/api/summarize", "/api/augment", "/models/load",
+                            "/models/unload", "/models/info"}
+    info = answers["/models/info"]
     assert info.status_code == 200, info.text
-    loaded = call(keyed, "POST", "/models/load", {"model_id": "yolo11n"}, KEY)
+    assert "yolo11n" in info.json()["available_models"]["object_detection"]
+    loaded = answers["/models/load"]
     assert loaded.status_code == 200, loaded.text
-    detected = call(keyed, "POST", "/api/detect", {"video_path": str(demo_video), "frame_numbers": [0],
-                                                    "model": "yolo11n"}, KEY, scheme="bearer")  # scheme: any case
+    assert (loaded.json()["model_id"], loaded.json()["status"]) == ("yolo11n", "loaded")
+    detected = answers["/api/detect"]
     assert detected.status_code == 200, detected.text
-    # with the key, errors are the service's own (here: 404 for an unknown model), not 401
+    assert detected.json()["model_used"] == "yolo11n" and detected.json()["total_frames"] == 1
+    unloaded = answers["/models/unload"]
+    assert unloaded.status_code == 200, unloaded.text
+    assert (unloaded.json()["model_id"], unloaded.json()["status"]) == ("yolo11n", "unloaded")
+    for path, task in [("/api/track", "tracking"), ("/api/summarize", "summarization"),
+                       ("/api/augment", "augmentation")]:
+        # the handler's own refusal of a model the configuration lacks: the request passed the auth layer
+        body = assert_envelope(answers[path], 400, "model 'nope'; choose one of")
+        assert task in body["message"] and body["error"] != "Unauthorized", (path, body)
+    # the scheme's case does not matter; with the key, errors are the service's own (404: unknown model), not 401
+    again = call(keyed, "POST", "/api/detect", {"video_path": str(demo_video), "frame_numbers": [0],
+                                                "model": "yolo11n"}, KEY, scheme="bearer")
+    assert again.status_code == 200, again.text
     assert_envelope(call(keyed, "POST", "/models/unload", {"model_id": "nope"}, KEY), 404, "unknown model")
+    # the probe is open with or without a key, and a wrong key does not close it
+    for key in (None, KEY, "wrong"):
+        health = call(keyed, "GET", "/health", None, key)
+        assert health.status_code == 200, (key, health.text)
 
 
 @pytest.mark.parametrize("path", ["/health", "/readyz", "/livez", "/healthz", "/metrics", "/docs.json", "/"])

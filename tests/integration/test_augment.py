@@ -16,6 +16,10 @@ from tests.support.api import assert_envelope
 pytestmark = pytest.mark.integration
 
 TEXT_MODELS = ["llama-4-scout", "llama-3-3-70b", "deepseek-v3", "gemma-3-27b-text"]
+# The tiny random models (seeded: scripts/tiny_models.py) decode greedily at temperature 0. DeepSeek-V3's closes every
+# list at once, whatever the prompt or limit (a valid, empty answer); the others write suggestions whose confidences
+# the test checks (with examples asked for, they too close every list: hence include_examples=False).
+WRITES_NO_SUGGESTIONS = {"deepseek-v3"}
 ONTOLOGY = {"entity_types": ["Player", "Ball", "Base"], "event_types": ["Pitch", "StolenBase"],
             "roles": ["Pitcher"], "relationships": ["throws_to"]}
 
@@ -54,9 +58,11 @@ def test_each_text_family_suggests_post_validated_types(client, name):
     assert (body["model_used"], body["engine"]) == (name, "transformers")
     assert 0 < body["tokens_generated"] < 2048  # the default budget, lowered to what the tiny context leaves
     assert_post_validated(body, ONTOLOGY, limit=2)
-    for items in body["suggestions"].values():
-        for suggestion in items:  # the engine gives log-probabilities: confidences come from them
-            assert suggestion["confidence_source"] == "token_probability" and 0 < suggestion["confidence"] <= 1
+    suggestions = [s for items in body["suggestions"].values() for s in items]
+    if name not in WRITES_NO_SUGGESTIONS:
+        assert suggestions, body  # the checks below must see suggestions: an empty answer passes them all
+    for suggestion in suggestions:  # the engine gives log-probabilities: confidences come from them
+        assert suggestion["confidence_source"] == "token_probability" and 0 < suggestion["confidence"] <= 1
 
 
 @pytest.mark.parametrize("ontology", [{}, {"entity_types": [], "roles": []}])

@@ -107,7 +107,7 @@ def test_the_engine_receives_the_frames_in_order_and_the_schema(stub_service, de
         "max_new_tokens": 333, "temperature": 0.4})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["engine"] == "openai" and body["summary"] == "Shapes drift."
+    assert body["engine"] == "openai" and body["summary"] == "Shapes drift." and body["persona_applied"] is True
     sampled = body["sampled_frames"]
     assert [k["frame_number"] for k in body["key_frames"]] == [sampled[2], sampled[0]]
     assert body["key_frames"][0]["confidence"] == pytest.approx(math.exp(-0.1))
@@ -127,6 +127,26 @@ def test_the_engine_receives_the_frames_in_order_and_the_schema(stub_service, de
               for p in parts if p["type"] == "image_url"]
     assert [p["type"] for p in parts] == ["text", "image_url"] * 3
     assert all(image.format == "JPEG" and max(image.size) == 320 for image in images)  # 640x384 -> max_image_side
+
+
+def prompt_texts(sent: dict) -> list[str]:
+    """The texts of the messages an engine received: the system turn, the user turn's captions and text."""
+    return [part["text"] if isinstance(part, dict) else part for message in sent["messages"]
+            for part in ([message["content"]] if isinstance(message["content"], str) else message["content"])
+            if not isinstance(part, dict) or part["type"] == "text"]
+
+
+@pytest.mark.parametrize("persona", [None, {"role": "scout", "information_need": "which shapes move"}])
+def test_persona_applied_says_whether_the_engine_was_shown_the_persona(stub_service, demo_video, persona):
+    client, stub = stub_service
+    fields = {"persona": persona} if persona else {}
+    response = client.post("/api/summarize", json={"video_path": str(demo_video), "model": "remote-vlm",
+                                                   "frame_count": 2, **fields})
+    assert response.status_code == 200, response.text
+    prompt = "\n".join(prompt_texts(stub.requests[-1]))
+    shown = "Role: scout\nInformation need: which shapes move" in prompt
+    assert response.json()["persona_applied"] is shown  # what the answer says is what the engine was sent
+    assert shown is (persona is not None)
 
 
 def test_engine_refusals_and_invalid_answers(stub_service, demo_video):

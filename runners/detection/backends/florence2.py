@@ -98,15 +98,20 @@ class Florence2Detector(TransformersDetector):
         new_tokens = generated.sequences[:, -log_probs.shape[1]:].cpu().numpy()
         probs = log_probs.float().exp().cpu().numpy()
         texts = self.processor.batch_decode(generated.sequences, skip_special_tokens=False)
-        results = []
-        for i, frame in enumerate(frames):
-            height, width = frame.shape[:2]
-            parsed = self.processor.post_process_generation(texts[i], task=task, image_size=(width, height))[task]
-            scored = location_boxes(new_tokens[i].tolist(), probs[i].tolist(), self.loc_ids, width, height)
-            found = florence_detections(parsed, scored, vocabulary)
-            assert found.confidence is not None  # florence_detections scores every box
-            keep = found.confidence >= settings.lowest_threshold if len(found) else np.zeros(0, dtype=bool)
-            # supervision types indexing as one union over every key kind (a str reads data); a mask gives Detections
-            results.append(found[keep].with_nms(  # type: ignore[union-attr]
-                threshold=settings.nms_threshold, class_agnostic=False))
-        return results
+        return [self.parse_generation(texts[i], new_tokens[i].tolist(), probs[i].tolist(), frame.shape[:2], task,
+                                      vocabulary, settings) for i, frame in enumerate(frames)]
+
+    def parse_generation(self, text: str, token_ids: Sequence[int], token_probs: Sequence[float],
+                         frame_shape: tuple[int, int], task: str, vocabulary: Sequence[str],
+                         settings: DetectSettings) -> sv.Detections:
+        """One frame's generation (its decoded text, its generated token ids and each one's probability) as boxes in
+        the frame's pixels, scored by their location tokens, thresholded and de-duplicated."""
+        height, width = frame_shape
+        parsed = self.processor.post_process_generation(text, task=task, image_size=(width, height))[task]
+        scored = location_boxes(token_ids, token_probs, self.loc_ids, width, height)
+        found = florence_detections(parsed, scored, vocabulary)
+        assert found.confidence is not None  # florence_detections scores every box
+        keep = found.confidence >= settings.lowest_threshold if len(found) else np.zeros(0, dtype=bool)
+        # supervision types indexing as one union over every key kind (a str reads data); a mask gives Detections
+        return found[keep].with_nms(  # type: ignore[union-attr]
+            threshold=settings.nms_threshold, class_agnostic=False)

@@ -33,9 +33,28 @@ def test_shipped_config_lists_every_mission_model():
         assert names <= set(config.models[task].options), task
 
 
-def test_grounding_dino_1_5_says_which_open_checkpoint_serves_it():
+def test_grounding_dino_1_5_names_the_open_checkpoint_that_serves_it():
     option = load_config(DEFAULT_CONFIG).option("object_detection", "grounding-dino-1-5")
-    assert option.serves_as and "API-only" in option.serves_as
+    assert option.serves_as is not None and option.model_id in option.serves_as
+    assert "API-only" in option.description
+
+
+@pytest.mark.parametrize("name", ["models.yaml", "models.cpu.yaml"])
+def test_shipped_configs_serve_published_weights_and_name_every_stand_in(name):
+    config = load_config(DEFAULT_CONFIG.with_name(name))
+    options = {n: o for task in config.models.values() for n, o in task.options.items()}
+    assert {o.weights for o in options.values()} == {"pretrained"}
+    # only grounding-dino-1-5 is served by a checkpoint that is not its own (1.5 is API-only)
+    assert {n for n, o in options.items() if o.serves_as} == {"grounding-dino-1-5"}
+
+
+def test_internvl_loads_the_format_each_engine_implements():
+    engine = load_config(DEFAULT_CONFIG).option("video_summarization", "internvl3-78b").engine
+    model_id = "OpenGVLab/InternVL3-78B-hf"
+    # SGLang implements InternVL as InternVLChatModel (the original format), vLLM and transformers the -hf one
+    assert engine.checkpoint("sglang", model_id) == (
+        "OpenGVLab/InternVL3-78B", ["--trust-remote-code", "--chat-template", "internvl-2-5"])
+    assert engine.checkpoint("vllm", model_id) == (model_id, [])
 
 
 def test_memory_estimates_count_every_expert_of_mixture_models():

@@ -42,7 +42,21 @@ def test_batch_decode_equals_pyav_in_request_order(video):
 
 def test_pyav_fallback_decodes_the_same_frames(video):
     reference = pyav_frames(video)
-    for number, frame in zip([2, 30, 45], _decode_pyav(str(video), [2, 30, 45])):
+    wanted = [2, 30, 45]
+    decoded = _decode_pyav(str(video), wanted)
+    assert len(decoded) == len(wanted)  # not an empty list that every zip over it would accept
+    by_decord = VideoFile(video).get_frames(wanted)
+    for number, frame, decord_frame in zip(wanted, decoded, by_decord, strict=True):
+        assert frame.shape == (96, 160, 3) and frame.dtype == np.uint8
+        np.testing.assert_array_equal(frame, reference[number])
+        np.testing.assert_array_equal(frame, decord_frame)
+    # and through VideoFile, as for a file decord cannot open: request order, duplicates kept
+    file = VideoFile(video)
+    file._decord = None
+    wanted = [45, 2, 30, 2]
+    frames = file.get_frames(wanted)
+    assert len(frames) == len(wanted)
+    for number, frame in zip(wanted, frames, strict=True):
         np.testing.assert_array_equal(frame, reference[number])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import pytest
 
@@ -68,11 +69,49 @@ def test_a_mixed_batch_answers_each_job(runner, demo_video):
 
 
 def test_unload_frees_and_reports(runner):
-    runner.load_reply("yolo11n")
-    result = runner.unload_reply("yolo11n")
-    assert result.status == "unloaded" and result.memory_freed_bytes >= 0
-    assert runner.unload_reply("yolo11n").status == "not_loaded"
-    assert "yolo11n" not in asyncio.run(runner.status()).loaded_models
+    """What the pool measured and charged for a model, and what its unload reports freeing. On CPU memory is the
+    process's resident set (psutil), so the test records the pool's own two readings around the free rather than
+    reading RSS at other moments: the relations below hold exactly, whatever else the process allocates."""
+    pool = runner.pool
+    info = runner.load_reply("yolo11n")
+    assert info.error is None
+    entry = asyncio.run(runner.status()).models["yolo11n"]
+    assert entry["state"] == "ready" and entry["in_use"] == 0
+    # the load reply reports the bytes the pool measured for the load: a model with weights takes some
+    assert entry["memory_bytes"] == info.memory_bytes > 0
+    charged = max(entry["memory_bytes"], entry["estimated_bytes"])  # what the budget counts for it
+    charged_before = pool._in_use_bytes()
+    with pool.use("yolo11n") as detector:
+        model, weights = weakref.ref(detector), weakref.ref(detector.model)
+    del detector
+
+    readings: list[int] = []
+    probe = pool._probe  # the real probe (RSS), its readings kept: the only change
+
+    def recorded(device: str) -> int:
+        readings.append(probe(device))
+        return readings[-1]
+
+    pool._probe = recorded
+    try:
+        result = runner.unload_reply("yolo11n")
+    finally:
+        pool._probe = probe
+    assert result.status == "unloaded" and result.model_id == "yolo11n"
+    assert len(readings) == 2  # before and after the model was dropped
+    before, after = readings
+    # freed is the fall of the process's memory across the unload, as the pool measured it...
+    assert result.memory_freed_bytes == max(0, before - after)
+    # ...and real: yolo11n's ~10 MB of float32 weights go back to the system (gc, then malloc_trim)
+    assert result.memory_freed_bytes > 0
+    # nothing holds the model any more, and the budget no longer counts it: exactly its charge is given back
+    assert model() is None and weights() is None
+    assert pool._in_use_bytes() == charged_before - charged
+    status = asyncio.run(runner.status())
+    assert "yolo11n" not in status.loaded_models and "yolo11n" not in status.models
+
+    again = runner.unload_reply("yolo11n")
+    assert (again.status, again.memory_freed_bytes) == ("not_loaded", 0)
 
 
 def test_concurrent_first_loads_of_a_fresh_runner_load_once(demo_config, monkeypatch):

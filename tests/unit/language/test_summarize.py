@@ -3,6 +3,7 @@ back to frame numbers with confidences from token probabilities — on crafted a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -12,8 +13,10 @@ import pytest
 from runners.core.errors import BadRequest
 from runners.language.answer_budget import ASCII_TEXT, worst_case_tokens
 from runners.language.engines.chat import ChatResult
+from runners.language.prompt_budget import fit_prompt
 from runners.language.summarize import (
     build_request,
+    persona_in_prompt,
     persona_text,
     read_answer,
     summary_schema,
@@ -44,6 +47,39 @@ def test_the_request_captions_every_frame_and_asks_for_the_schema():
     assert request.json_schema == summary_schema(3)
     assert request.json_schema["properties"]["key_frames"]["items"]["properties"]["frame_index"]["maximum"] == 2
     assert (request.max_new_tokens, request.temperature, request.logprobs) == (300, 0.2, True)
+
+
+def test_the_persona_is_applied_only_when_the_prompt_holds_it():
+    persona = persona_text("A coach.", {"role": "scout", "information_need": "stolen bases"})
+    told = build_request(frames(3), FRAME_NUMBERS, TIMESTAMPS, persona, max_new_tokens=300, temperature=0.0)
+    general = build_request(frames(3), FRAME_NUMBERS, TIMESTAMPS, None, max_new_tokens=300, temperature=0.0)
+    assert persona_in_prompt(told, persona)
+    assert not persona_in_prompt(general, None) and not persona_in_prompt(told, None)
+    # asked for but not in the prompt, or only part of it: not applied
+    assert not persona_in_prompt(general, persona)
+    cut = dataclasses.replace(told, text=told.text.replace(persona, persona[:12]))
+    assert not persona_in_prompt(cut, persona)
+    assert persona_in_prompt(dataclasses.replace(general, system=f"{general.system}\n{persona}"), persona)
+
+
+class AreaCountingEngine:
+    """Counts one token per 28x28 patch of each frame, plus the text: smaller frames make a shorter prompt."""
+    name = "counting"
+
+    def count_tokens(self, request):
+        return 50 + sum((f.shape[0] // 28) * (f.shape[1] // 28) for f in request.images)
+
+
+def test_budgeting_shrinks_the_frames_and_keeps_the_persona():
+    """The prompt budget rebuilds the request with smaller frames until it fits (or refuses it with a 400): it
+    never cuts the text, so the persona is in every request it lets through."""
+    persona = persona_text("A coach.", {"role": "scout"})
+    big = [np.zeros((720, 1280, 3), np.uint8)] * 3
+    request = fit_prompt(lambda images: build_request(images, FRAME_NUMBERS[:len(images)], TIMESTAMPS[:len(images)],
+                                                      persona, max_new_tokens=300, temperature=0.0),
+                         big, AreaCountingEngine(), model="m", max_side=1280, max_new_tokens=300, context_length=1200)
+    assert max(request.images[0].shape[:2]) < 1280  # it was budgeted
+    assert persona_in_prompt(request, persona)
 
 
 def crafted(answer: dict, logprob: float = -0.5) -> ChatResult:

@@ -40,3 +40,11 @@ def test_language_models_come_from_the_hub_and_remote_ones_are_skipped():
         "base_url": "http://cluster:30000/v1"}
     remote = config.model_validate(data)
     assert plan(remote, ["shared"]) == []
+
+
+def test_an_engine_model_fetches_the_checkpoint_its_engine_loads():
+    # internvl3-78b is served by SGLang, which loads the original InternVL format (engine.sglang.model_id)
+    assert plan(load_config(DEFAULT_CONFIG), ["internvl3-78b", "llama-3-3-70b"]) == [
+        ("internvl3-78b", "huggingface", "OpenGVLab/InternVL3-78B"),
+        ("llama-3-3-70b", "huggingface", "meta-llama/Llama-3.3-70B-Instruct"),
+    ]

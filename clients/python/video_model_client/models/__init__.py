@@ -21,6 +21,7 @@ from .initial_detection import InitialDetection
 from .key_frame import KeyFrame
 from .load_response import LoadResponse
 from .model_description import ModelDescription
+from .model_description_weights import ModelDescriptionWeights
 from .model_request import ModelRequest
 from .models_info_response import ModelsInfoResponse
 from .models_info_response_available_models import ModelsInfoResponseAvailableModels
@@ -72,6 +73,7 @@ __all__ = (
     "KeyFrame",
     "LoadResponse",
     "ModelDescription",
+    "ModelDescriptionWeights",
     "ModelRequest",
     "ModelsInfoResponse",
     "ModelsInfoResponseAvailableModels",

@@ -6,6 +6,7 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.model_description_weights import ModelDescriptionWeights
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModelDescription")
@@ -23,8 +24,12 @@ class ModelDescription:
         vram_gb (float):
         loaded (bool):
         description (str):
+        weights (ModelDescriptionWeights): pretrained: the published checkpoint; demo-trained: trained on synthetic data
+            by scripts/make_demo_models.py; random: the real architecture with random weights (meaningless answers: the
+            offline demo and the tests)
         engines_passed_over (list[str] | None | Unset): engines not used for it, and why
-        serves_as (None | str | Unset):
+        serves_as (None | str | Unset): the checkpoint that serves this name when it is not the named model's own;
+            absent when it is
     """
 
     task: str
@@ -35,6 +40,7 @@ class ModelDescription:
     vram_gb: float
     loaded: bool
     description: str
+    weights: ModelDescriptionWeights
     engines_passed_over: list[str] | None | Unset = UNSET
     serves_as: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -55,6 +61,8 @@ class ModelDescription:
         loaded = self.loaded
 
         description = self.description
+
+        weights = self.weights.value
 
         engines_passed_over: list[str] | None | Unset
         if isinstance(self.engines_passed_over, Unset):
@@ -83,6 +91,7 @@ class ModelDescription:
                 "vram_gb": vram_gb,
                 "loaded": loaded,
                 "description": description,
+                "weights": weights,
             }
         )
         if engines_passed_over is not UNSET:
@@ -110,6 +119,8 @@ class ModelDescription:
         loaded = d.pop("loaded")
 
         description = d.pop("description")
+
+        weights = ModelDescriptionWeights(d.pop("weights"))
 
         def _parse_engines_passed_over(data: object) -> list[str] | None | Unset:
             if data is None:
@@ -146,6 +157,7 @@ class ModelDescription:
             vram_gb=vram_gb,
             loaded=loaded,
             description=description,
+            weights=weights,
             engines_passed_over=engines_passed_over,
             serves_as=serves_as,
         )

@@ -84,9 +84,58 @@ def test_tiny_models_run_on_frames_of_different_sizes(tiny_detectors, family):
     for vocabulary in (["a cat", "a red car"], detector.default_vocabulary):
         results = detector.detect(frames, vocabulary, DetectSettings(confidence_threshold=0.0, max_detections=10))
         assert len(results) == 2
-        for found in results:
-            assert len(found) == 0 or (found.class_id.max() < len(vocabulary) and found.confidence.min() >= 0)
+        for found, frame in zip(results, frames, strict=True):
+            if family != "florence-2":
+                # OWLv2 scores every patch and Grounding DINO every query: at threshold 0 some box always survives.
+                # (The random Florence-2 writes no location tokens, so it may find nothing: its parsing is tested on
+                # a crafted generation below.)
+                assert len(found) > 0, f"{family} found nothing at threshold 0 on a {frame.shape[:2]} frame"
+            if len(found):
+                assert found.class_id.min() >= 0 and found.class_id.max() < len(vocabulary)
+                assert found.confidence.min() >= 0 and found.confidence.max() <= 1
+                # pixel boxes, on the frame or (OWLv2) on the square it is padded to: finalize clips them
+                centres = (found.xyxy[:, :2] + found.xyxy[:, 2:]) / 2
+                assert np.isfinite(centres).all() and centres.min() >= -1 and centres.max() <= max(frame.shape) + 1
     assert len(detector.default_vocabulary) == 80
+
+
+def test_florence_generation_becomes_pixel_boxes_scored_by_their_location_tokens(tiny_detectors):
+    """A generation crafted as token ids with per-token probabilities, decoded and parsed by the real Florence-2
+    processor (its `post_process_generation`) and scored by the backend, as `detect` does after `generate`."""
+    detector = tiny_detectors["florence-2"]
+    tokenizer = detector.processor.tokenizer
+    pieces = [  # (text, probability of each of its tokens)
+        ("<s>", 0.99), ("circle", 0.99), ("<loc_100>", 0.9), ("<loc_200>", 0.8), ("<loc_300>", 0.7), ("<loc_400>", 0.6),
+        ("squares", 0.99), ("<loc_0>", 0.5), ("<loc_0>", 0.5), ("<loc_999>", 0.4), ("<loc_999>", 0.2),
+        ("dog", 0.99), ("<loc_10>", 0.9), ("<loc_10>", 0.9), ("<loc_20>", 0.9), ("<loc_20>", 0.9),
+        ("circle", 0.99), ("<loc_500>", 0.3), ("<loc_500>", 0.2), ("<loc_600>", 0.2), ("<loc_700>", 0.1),
+        ("</s>", 0.99),
+    ]
+    token_ids, token_probs = [], []
+    for text, prob in pieces:
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        token_ids += ids
+        token_probs += [prob] * len(ids)
+    decoder_start = detector.model.generation_config.decoder_start_token_id
+    text = detector.processor.batch_decode([[decoder_start, *token_ids]], skip_special_tokens=False)[0]
+    assert text == "</s>" + "".join(t for t, _ in pieces)  # the ids say what the pieces say
+    vocabulary = ["square", "circle", "triangle"]
+    frame_shape = (192, 320)  # height, width
+
+    def parse(threshold: float):
+        return detector.parse_generation(text, token_ids, token_probs, frame_shape, "<CAPTION_TO_PHRASE_GROUNDING>",
+                                         vocabulary, DetectSettings(confidence_threshold=threshold))
+
+    found = parse(0.0)
+    by_score = np.argsort(-found.confidence)
+    # (bin + 0.5) * size / 1000, truncated, with x scaled by the width (320) and y by the height (192); "dog" is not
+    # in the vocabulary, so its box is dropped; "squares" is the plural of "square"
+    np.testing.assert_array_equal(found.xyxy[by_score], [[32, 38, 96, 76], [0, 0, 319, 191], [160, 96, 192, 134]])
+    assert found.class_id[by_score].tolist() == [1, 0, 1]
+    # the mean probability of each box's four location tokens, not of its label's tokens (0.99)
+    np.testing.assert_allclose(found.confidence[by_score], [0.75, 0.4, 0.2])
+    strict = parse(0.3)
+    assert sorted(strict.confidence.tolist()) == pytest.approx([0.4, 0.75])
 
 
 def test_grounding_dino_splits_long_vocabularies_to_fit_its_text_window(tiny_detectors):
