@@ -8,20 +8,13 @@ import weakref
 import pytest
 
 from runners.core.config import get_config
+from tests.support.runners import runner_in_process
 
 
 @pytest.fixture(scope="module")
 def runner(demo_config):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MODEL_CONFIG", str(demo_config))
-    get_config.cache_clear()
-    from runners.detection.service import DetectionRunner
-
-    instance = DetectionRunner()
-    yield instance
-    instance.shutdown()
-    mp.undo()
-    get_config.cache_clear()
+    with runner_in_process("runners.detection.service:DetectionRunner", demo_config) as instance:
+        yield instance
 
 
 def job(video, frame, model="yolo11n", vocabulary=None, **settings):

@@ -5,25 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from runners.core.config import get_config
 from runners.tracking.backends.sam2.core import Sam2Policy, Sam2Tracker
 from runners.tracking.backends.sam2.sam2long import Sam2LongPolicy
 from runners.tracking.backends.sam2.samurai import SamuraiPolicy
 from runners.tracking.backends.yolo_seg import YoloSegTracker
+from tests.support.runners import runner_in_process
 
 
 @pytest.fixture(scope="module")
 def runner(demo_config):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("MODEL_CONFIG", str(demo_config))
-    get_config.cache_clear()
-    from runners.tracking.service import TrackingRunner
-
-    instance = TrackingRunner()
-    yield instance
-    instance.shutdown()
-    mp.undo()
-    get_config.cache_clear()
+    with runner_in_process("runners.tracking.service:TrackingRunner", demo_config) as instance:
+        yield instance
 
 
 @pytest.mark.parametrize("name, policy", [
