@@ -28,10 +28,13 @@ def start_service(config: Path, log_path: Path, env: dict | None = None,
 
     Each server gets a BentoML home of its own next to its log: `bentoml serve` empties
     `$BENTOML_HOME/prometheus_multiproc_dir` when it starts and every server under that home writes its metrics there,
-    so servers sharing a home (the test suite runs several) would wipe and mix each other's /metrics."""
+    so servers sharing a home (the test suite runs several) would wipe and mix each other's /metrics. Unless `env`
+    names a STATE_DIR, its job store is new too."""
     port = free_port()
     home = log_path.parent / f"bentoml-home-{port}"
-    full_env = {**os.environ, "MODEL_CONFIG": str(config), "BENTOML_HOME": str(home), **(env or {})}
+    # and a job store of its own: jobs of one server are not another's
+    full_env = {**os.environ, "MODEL_CONFIG": str(config), "BENTOML_HOME": str(home),
+                "STATE_DIR": str(log_path.parent / f"state-{port}"), **(env or {})}
     if "MEDIA_ROOTS" not in (env or {}):
         full_env.pop("MEDIA_ROOTS", None)  # the config's media roots apply
     log = open(log_path, "w")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -26,14 +27,16 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 # as JSON, as is a body without one.
 NOT_JSON = frozenset({b"multipart/form-data", b"application/x-www-form-urlencoded", b"application/vnd.bentoml+pickle"})
 TITLES = {400: "Validation Error", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-          405: "Method Not Allowed", 413: "Payload Too Large", 415: "Unsupported Media Type",
+          405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 413: "Payload Too Large",
+          415: "Unsupported Media Type",
           422: "Unprocessable Video", 429: "Too Many Requests", 500: "Internal Server Error",
           503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 def error_response(error: ServiceError) -> JSONResponse:
+    retry = error.details.get("retry_after_s")
     return JSONResponse({"error": error.title, "message": error.message, "details": error.details},
-                        status_code=error.status)
+                        status_code=error.status, headers={"Retry-After": str(int(retry))} if retry else None)
 
 
 def raise_if_error(reply_error: dict[str, Any] | None) -> None:
@@ -42,7 +45,7 @@ def raise_if_error(reply_error: dict[str, Any] | None) -> None:
         raise ServiceError.from_dict(reply_error)
 
 
-def _pydantic_message(errors: list[dict]) -> tuple[str, str | None]:
+def pydantic_message(errors: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
     first = errors[0]
     loc = [str(p) for p in first.get("loc", []) if p not in ("body",)]
     field = ".".join(loc) or None
@@ -61,7 +64,7 @@ def envelope(status: int, body: bytes, request_id: str, route: str = "") -> dict
     if isinstance(data, dict) and {"error", "message"} <= data.keys():  # already ours
         title, message, details = data["error"], data["message"], dict(data.get("details") or {})
     elif isinstance(data, dict) and isinstance(data.get("detail"), list) and data["detail"]:  # pydantic errors
-        message, field = _pydantic_message(data["detail"])
+        message, field = pydantic_message(data["detail"])
         details = {"errors": data["detail"], **({"field": field} if field else {})}
         if status == 422:  # FastAPI's validation status: this API says 400 for an invalid body
             status = 400

@@ -46,14 +46,28 @@ ERRORS = {
     "/models/load": {k: VIDEO_ERRORS[k] for k in sorted({*EVERY_ROUTE, "404"})},
     "/models/unload": {k: VIDEO_ERRORS[k] for k in sorted({*EVERY_ROUTE, "404"})},
 }
+JOB_UNKNOWN = {"404": "no job with this id"}
+ERRORS.update({
+    "/api/jobs": {**VIDEO_ERRORS, "429": "the queue holds jobs.max_queued jobs, or the service is at its limit of "
+                                         "requests at once: retry after the Retry-After seconds"},
+    "/api/jobs/{job_id}": JOB_UNKNOWN,
+    "/api/jobs/{job_id}/result": {**JOB_UNKNOWN, "409": "the job has not succeeded (details.status says where it is)",
+                                  "410": "the result was removed after jobs.retention_hours"},
+    "/api/jobs/{job_id}/events": JOB_UNKNOWN,
+})
 # Tags group the routes (a generated client's modules: video_model_client.api.tasks.detect, ...).
 TAGS = {"/api/detect": "tasks", "/api/track": "tasks", "/api/summarize": "tasks", "/api/augment": "tasks",
-        "/models/load": "models", "/models/unload": "models", "/models/info": "models", "/health": "health"}
+        "/models/load": "models", "/models/unload": "models", "/models/info": "models", "/health": "health",
+        **{route: "jobs" for route in ("/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result",
+                                       "/api/jobs/{job_id}/events")}}
 TAG_DESCRIPTIONS = {"tasks": "detection, tracking, summarization, ontology suggestions",
                     "models": "which models exist, load and unload them", "health": "the service and its runners",
+                    "jobs": "long work as jobs: submit, follow (events), cancel, fetch the result",
                     "infrastructure": "probes and Prometheus metrics (BentoML's)"}
 # BentoML's own error and task schemas, which no published route refers to once the envelope replaces them.
-BENTOML_ONLY = ("InvalidArgument", "NotFound", "InternalServerError", "TaskStatusResponse")
+# FastAPI's validation error schemas: this API answers an invalid body with the envelope and 400 instead.
+BENTOML_ONLY = ("InvalidArgument", "NotFound", "InternalServerError", "TaskStatusResponse", "HTTPValidationError",
+                "ValidationError")
 DESCRIPTION = ("Detect objects in chosen frames, track objects through frame ranges, summarize a video for an "
                "analyst, and suggest ontology types. Every error has one shape: {error, message, details} "
                "(details.request_id identifies the request).")
@@ -86,13 +100,19 @@ def publish(spec: dict[str, Any]) -> dict[str, Any]:
                 for body in (operation["requestBody"], *operation["responses"].values()):
                     _refer_to_component(body, schemas)
                 ok = operation["responses"].get(200) or operation["responses"]["200"]  # BentoML keys statuses as ints
-                operation["responses"] = {"200": ok, **{
-                    status: {"description": description, "content": {"application/json": {
-                        "schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}}
-                    for status, description in ERRORS.get(route, {}).items()}}
+                operation["responses"] = {"200": ok, **_error_responses(route)}
+            elif route in ERRORS:  # a route of the mounted app: its errors are the envelope too, never FastAPI's 422
+                answers = {k: v for k, v in operation["responses"].items() if str(k).startswith("2")}
+                operation["responses"] = {**answers, **_error_responses(route)}
     for name in BENTOML_ONLY:
         schemas.pop(name, None)
     return _openapi_30_bounds(spec)
+
+
+def _error_responses(route: str) -> dict[str, Any]:
+    return {status: {"description": description, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}}}}
+        for status, description in ERRORS.get(route, {}).items()}
 
 
 def _refer_to_component(body: dict, schemas: dict[str, Any]) -> None:

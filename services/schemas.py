@@ -8,8 +8,9 @@ violation is a 400 whose `details.errors` lists pydantic's findings.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -77,8 +78,13 @@ def split_prompt(text_prompt: str) -> list[str]:
 
 
 class DetectRequest(VideoRef):
-    frame_numbers: list[int] = Field(min_length=1, max_length=MAX_FRAMES_PER_DETECT,
-                                     description="frames to detect on (0-based), answered in this order")
+    frame_numbers: list[int] | None = Field(
+        default=None, min_length=1, max_length=MAX_FRAMES_PER_DETECT,
+        description="frames to detect on (0-based), answered in this order; or give frame_range (and stride)")
+    frame_range: FrameRange | None = Field(
+        default=None, description="instead of frame_numbers: every stride-th frame from start to end (inclusive); "
+                                  "a synchronous request covers at most 1000 frames, a job the whole video")
+    stride: int = Field(default=1, ge=1, le=100_000, description="with frame_range: every stride-th frame")
     model: str | None = Field(default=None, max_length=100, description="detection model; default: the selected one")
     classes: list[str] | None = Field(default=None, max_length=1000, description="detect exactly these labels")
     text_prompt: str | None = Field(default=None, max_length=4000, description="zero-shot phrases: 'a. b.' or 'a, b'")
@@ -91,8 +97,8 @@ class DetectRequest(VideoRef):
 
     @field_validator("frame_numbers")
     @classmethod
-    def _non_negative(cls, value: list[int]) -> list[int]:
-        if any(n < 0 for n in value):
+    def _non_negative(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and any(n < 0 for n in value):
             raise ValueError("frame numbers must be >= 0")
         return value
 
@@ -116,7 +122,11 @@ class DetectRequest(VideoRef):
         return value
 
     @model_validator(mode="after")
-    def _one_vocabulary(self):
+    def _one_frame_choice_and_vocabulary(self):
+        if (self.frame_numbers is None) == (self.frame_range is None):
+            raise ValueError("give frame_numbers or frame_range (with stride), one of them")
+        if self.stride != 1 and self.frame_range is None:
+            raise ValueError("stride goes with frame_range")
         if self.classes and self.text_prompt:
             raise ValueError("give classes or text_prompt, not both")
         if self.text_prompt is not None and not split_prompt(self.text_prompt):
@@ -357,3 +367,40 @@ class ModelsInfoResponse(_Body):
     loaded_models: list[str]
     device: str
     models: dict[str, ModelDescription]
+
+
+# -- jobs -----------------------------------------------------------------------------------------------------------
+JobTask = Literal["detect", "track", "summarize", "augment"]
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class JobSubmit(_Body):
+    task: JobTask = Field(description="which route's work: detect, track, summarize or augment")
+    request: dict[str, Any] = Field(description="the task's request body, exactly as its synchronous route takes it")
+
+
+class JobProgress(_Body):
+    done: int = Field(description="units finished; never goes down")
+    total: int | None = Field(default=None, description="units in the job, once known")
+    unit: str = Field(description="frames, or answers for the language tasks")
+    fraction: float | None = Field(default=None, description="done / total")
+    eta_s: float | None = Field(default=None, description="seconds left at the rate so far")
+
+
+class JobResponse(_Body):
+    job_id: str
+    task: JobTask
+    status: JobStatus
+    progress: JobProgress
+    attempts: int = Field(description="runs so far: more than 1 after a worker died and the job was taken again")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    cancel_requested: bool = Field(default=False, description="DELETE was asked while it ran; it stops shortly")
+    error: ErrorResponse | None = Field(default=None, description="a failed job's error, in the API's envelope")
+    request: dict[str, Any] = Field(description="the validated request")
+
+
+class JobList(_Body):
+    jobs: list[JobResponse]
+    next_cursor: str | None = Field(default=None, description="pass as cursor for the next page; none when last")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_DIR = Path(os.environ.get("DEMO_DIR", REPO / "demo"))
+# a job store of the test run's own: importing the public service opens one (each server started by a test gets
+# another, scripts/local_server.py)
+os.environ.setdefault("STATE_DIR", tempfile.mkdtemp(prefix="vms-test-state-"))
 
 
 @pytest.fixture(scope="session")

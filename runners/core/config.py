@@ -178,11 +178,29 @@ class ServerConfig(_Strict):
     request_timeout_s: float = Field(default=3600, gt=0, description="a request still unanswered then gets a 504")
 
 
+def default_max_running() -> dict[RunnerName, int]:
+    return {"detection": 2, "tracking": 1, "language": 1}
+
+
+class JobsConfig(_Strict):
+    """Long work as jobs (services/jobs/): where their state lives, how many run at once, how long results stay."""
+    state_dir: str = Field(default="./state", description="jobs.db and result files, relative to the working "
+                                                          "directory; STATE_DIR overrides")
+    max_running: dict[RunnerName, int] = Field(
+        default_factory=default_max_running,
+        description="jobs running at once per runner; the others wait their turn, oldest first")
+    max_queued: int = Field(default=1000, ge=1, description="queued jobs at most; a submit past it gets a 429")
+    max_attempts: int = Field(default=3, ge=1, description="runs of a job whose worker died, before it fails")
+    retention_hours: float = Field(default=168, gt=0, description="how long results are kept (then 410)")
+    lease_s: float = Field(default=30, gt=1, description="a running job's lease; renewed every third of it")
+
+
 class ServiceConfig(_Strict):
     models: dict[Task, TaskConfig]
     inference: InferenceConfig = Field(default_factory=InferenceConfig)
     media: MediaConfig = Field(default_factory=MediaConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
     source: Path | None = Field(default=None, exclude=True)
 
     def task(self, task: str) -> TaskConfig | None:
@@ -216,6 +234,10 @@ class ServiceConfig(_Strict):
         env = os.environ.get("MEDIA_ROOTS")
         roots = env.split(":") if env else self.media.roots
         return [Path(self.resolve_local(r) if not env else os.path.expanduser(r)).resolve() for r in roots if r]
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(os.path.expanduser(os.environ.get("STATE_DIR") or self.jobs.state_dir)).resolve()
 
     @property
     def weights_dir(self) -> Path:

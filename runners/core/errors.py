@@ -52,6 +52,20 @@ class NotFound(ServiceError):
     status, title = 404, "Not Found"
 
 
+class Conflict(ServiceError):
+    """The resource is not in a state that allows this yet (a job's result before it succeeded)."""
+    status, title = 409, "Conflict"
+
+
+class Gone(ServiceError):
+    status, title = 410, "Gone"
+
+
+class TooManyRequests(ServiceError):
+    """A queue is full: details carry `retry_after_s`, sent as the Retry-After header."""
+    status, title = 429, "Too Many Requests"
+
+
 class UndecodableVideo(ServiceError):
     status, title = 422, "Unprocessable Video"
 

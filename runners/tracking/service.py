@@ -79,6 +79,7 @@ class TrackJob(BaseModel):
     include_masks: bool = False
     interpolation: str = "linear"
     max_gap_frames: int = 10
+    job_id: str | None = Field(default=None, description="the caller's id for it, under which status shows progress")
 
 
 class TrackResult(BaseModel):
@@ -134,7 +135,7 @@ class TrackingRunner(PooledModels):
         frames = processed_frames(job.start, job.end, job.decimation)
         recorder = TrackRecorder(frames, width=info.width, height=info.height, max_gap_frames=job.max_gap_frames,
                                  interpolation=job.interpolation, keep_masks=job.include_masks)
-        job_id = uuid.uuid4().hex[:12]
+        job_id = job.job_id or uuid.uuid4().hex[:12]
         progress: dict[str, Any] = {"model": job.model, "frames_done": 0, "frames_total": len(frames),
                                     "started": time.time()}
         self.jobs[job_id] = progress

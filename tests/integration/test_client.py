@@ -3,7 +3,11 @@ the demo: requests built from its models, answers parsed into its models, errors
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +99,24 @@ def test_the_served_document_is_the_published_contract(service):
 
     served = httpx.get(f"{service['url']}/docs.json", timeout=30).json()
     assert served == json.loads(TARGET.read_text()), "run `make openapi` and commit openapi.json"
+
+
+def test_a_job_from_submit_to_result(api, demo_video):
+    from video_model_client.api.jobs import get_job, job_result, submit_job
+    from video_model_client.models import JobResponse, JobSubmit, JobSubmitRequest, JobSubmitTask
+
+    request = DetectRequest(video_path=str(demo_video), frame_range=FrameRange(start=0, end=40), stride=20,
+                            model="yolo11n")
+    body = JobSubmit(task=JobSubmitTask.DETECT, request=JobSubmitRequest.from_dict(request.to_dict()))
+    job = submit_job.sync(client=api, body=body, idempotency_key="client-test")
+    assert isinstance(job, JobResponse) and job.task.value == "detect"
+
+    def succeeded():
+        """the job succeeded"""
+        current = get_job.sync(client=api, job_id=job.job_id)
+        assert isinstance(current, JobResponse) and current.status.value not in ("failed", "cancelled")
+        return current.status.value == "succeeded"
+    wait_for(succeeded)
+    result = job_result.sync_detailed(client=api, job_id=job.job_id)
+    found = DetectResponse.from_dict(json.loads(result.content))
+    assert [f.frame_number for f in found.detections] == [0, 20, 40]

@@ -31,10 +31,15 @@ def test_detect_defaults():
     assert request.auto_detect is False and request.classes is None and request.model is None
 
 
+def test_detect_takes_a_frame_range_with_a_stride():
+    request = DetectRequest.model_validate({**VIDEO, "frame_range": {"start": 10, "end": 5000}, "stride": 5})
+    assert request.frame_numbers is None and (request.frame_range.start, request.stride) == (10, 5)
+
+
 @pytest.mark.parametrize("body, fragment", [
     ({"frame_numbers": [0]}, "video_path or video_id"),
     ({**VIDEO, "video_id": "a", "frame_numbers": [0]}, "not both"),
-    ({**VIDEO}, "frame_numbers"),
+    ({**VIDEO}, "give frame_numbers or frame_range"),
     ({**VIDEO, "frame_numbers": []}, "at least 1"),
     ({**VIDEO, "frame_numbers": list(range(1001))}, "at most 1000"),
     ({**VIDEO, "frame_numbers": [-1]}, ">= 0"),
@@ -49,6 +54,9 @@ def test_detect_defaults():
     ({**VIDEO, "frame_numbers": [0], "classes": ["a"], "text_prompt": "b"}, "not both"),
     ({**VIDEO, "frame_numbers": [0], "text_prompt": " . , "}, "no phrase"),
     ({**VIDEO, "frame_numbers": [0], "class_thresholds": {"a": 2}}, "between 0 and 1"),
+    ({**VIDEO, "frame_numbers": [0], "frame_range": {"start": 0, "end": 9}}, "one of them"),
+    ({**VIDEO, "frame_numbers": [0], "stride": 2}, "stride goes with frame_range"),
+    ({**VIDEO, "frame_range": {"start": 0, "end": 9}, "stride": 0}, "stride"),
 ])
 def test_detect_constraints(body, fragment):
     assert fragment in invalid(DetectRequest, body)

@@ -18,7 +18,19 @@ from .health_response_runners import HealthResponseRunners
 from .health_response_runners_additional_property import HealthResponseRunnersAdditionalProperty
 from .health_response_status import HealthResponseStatus
 from .initial_detection import InitialDetection
+from .job_list import JobList
+from .job_progress import JobProgress
+from .job_response import JobResponse
+from .job_response_request import JobResponseRequest
+from .job_response_status import JobResponseStatus
+from .job_response_task import JobResponseTask
+from .job_result_response_200 import JobResultResponse200
+from .job_submit import JobSubmit
+from .job_submit_request import JobSubmitRequest
+from .job_submit_task import JobSubmitTask
 from .key_frame import KeyFrame
+from .list_jobs_status_type_0 import ListJobsStatusType0
+from .list_jobs_task_type_0 import ListJobsTaskType0
 from .load_response import LoadResponse
 from .model_description import ModelDescription
 from .model_description_weights import ModelDescriptionWeights
@@ -70,7 +82,19 @@ __all__ = (
     "HealthResponseRunnersAdditionalProperty",
     "HealthResponseStatus",
     "InitialDetection",
+    "JobList",
+    "JobProgress",
+    "JobResponse",
+    "JobResponseRequest",
+    "JobResponseStatus",
+    "JobResponseTask",
+    "JobResultResponse200",
+    "JobSubmit",
+    "JobSubmitRequest",
+    "JobSubmitTask",
     "KeyFrame",
+    "ListJobsStatusType0",
+    "ListJobsTaskType0",
     "LoadResponse",
     "ModelDescription",
     "ModelDescriptionWeights",

@@ -10,6 +10,7 @@ from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.detect_request_class_thresholds_type_0 import DetectRequestClassThresholdsType0
+    from ..models.frame_range import FrameRange
 
 
 T = TypeVar("T", bound="DetectRequest")
@@ -19,9 +20,13 @@ T = TypeVar("T", bound="DetectRequest")
 class DetectRequest:
     """
     Attributes:
-        frame_numbers (list[int]): frames to detect on (0-based), answered in this order
         video_path (None | str | Unset): a file inside the media roots
         video_id (None | str | Unset): <root>/<video_id>.<ext> in the media roots
+        frame_numbers (list[int] | None | Unset): frames to detect on (0-based), answered in this order; or give
+            frame_range (and stride)
+        frame_range (FrameRange | None | Unset): instead of frame_numbers: every stride-th frame from start to end
+            (inclusive); a synchronous request covers at most 1000 frames, a job the whole video
+        stride (int | Unset): with frame_range: every stride-th frame Default: 1.
         model (None | str | Unset): detection model; default: the selected one
         classes (list[str] | None | Unset): detect exactly these labels
         text_prompt (None | str | Unset): zero-shot phrases: 'a. b.' or 'a, b'
@@ -33,9 +38,11 @@ class DetectRequest:
         max_detections (int | Unset): per frame Default: 300.
     """
 
-    frame_numbers: list[int]
     video_path: None | str | Unset = UNSET
     video_id: None | str | Unset = UNSET
+    frame_numbers: list[int] | None | Unset = UNSET
+    frame_range: FrameRange | None | Unset = UNSET
+    stride: int | Unset = 1
     model: None | str | Unset = UNSET
     classes: list[str] | None | Unset = UNSET
     text_prompt: None | str | Unset = UNSET
@@ -49,8 +56,7 @@ class DetectRequest:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.detect_request_class_thresholds_type_0 import DetectRequestClassThresholdsType0  # noqa: PLC0415
-
-        frame_numbers = self.frame_numbers
+        from ..models.frame_range import FrameRange  # noqa: PLC0415
 
         video_path: None | str | Unset
         if isinstance(self.video_path, Unset):
@@ -63,6 +69,25 @@ class DetectRequest:
             video_id = UNSET
         else:
             video_id = self.video_id
+
+        frame_numbers: list[int] | None | Unset
+        if isinstance(self.frame_numbers, Unset):
+            frame_numbers = UNSET
+        elif isinstance(self.frame_numbers, list):
+            frame_numbers = self.frame_numbers
+
+        else:
+            frame_numbers = self.frame_numbers
+
+        frame_range: dict[str, Any] | None | Unset
+        if isinstance(self.frame_range, Unset):
+            frame_range = UNSET
+        elif isinstance(self.frame_range, FrameRange):
+            frame_range = self.frame_range.to_dict()
+        else:
+            frame_range = self.frame_range
+
+        stride = self.stride
 
         model: None | str | Unset
         if isinstance(self.model, Unset):
@@ -109,15 +134,17 @@ class DetectRequest:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "frame_numbers": frame_numbers,
-            }
-        )
+        field_dict.update({})
         if video_path is not UNSET:
             field_dict["video_path"] = video_path
         if video_id is not UNSET:
             field_dict["video_id"] = video_id
+        if frame_numbers is not UNSET:
+            field_dict["frame_numbers"] = frame_numbers
+        if frame_range is not UNSET:
+            field_dict["frame_range"] = frame_range
+        if stride is not UNSET:
+            field_dict["stride"] = stride
         if model is not UNSET:
             field_dict["model"] = model
         if classes is not UNSET:
@@ -142,9 +169,9 @@ class DetectRequest:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.detect_request_class_thresholds_type_0 import DetectRequestClassThresholdsType0  # noqa: PLC0415
+        from ..models.frame_range import FrameRange  # noqa: PLC0415
 
         d = dict(src_dict)
-        frame_numbers = cast(list[int], d.pop("frame_numbers"))
 
         def _parse_video_path(data: object) -> None | str | Unset:
             if data is None:
@@ -163,6 +190,42 @@ class DetectRequest:
             return cast(None | str | Unset, data)
 
         video_id = _parse_video_id(d.pop("video_id", UNSET))
+
+        def _parse_frame_numbers(data: object) -> list[int] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                frame_numbers_type_0 = cast(list[int], data)
+
+                return frame_numbers_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[int] | None | Unset, data)
+
+        frame_numbers = _parse_frame_numbers(d.pop("frame_numbers", UNSET))
+
+        def _parse_frame_range(data: object) -> FrameRange | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                frame_range_type_0 = FrameRange.from_dict(data)
+
+                return frame_range_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(FrameRange | None | Unset, data)
+
+        frame_range = _parse_frame_range(d.pop("frame_range", UNSET))
+
+        stride = d.pop("stride", UNSET)
 
         def _parse_model(data: object) -> None | str | Unset:
             if data is None:
@@ -234,9 +297,11 @@ class DetectRequest:
         max_detections = d.pop("max_detections", UNSET)
 
         detect_request = cls(
-            frame_numbers=frame_numbers,
             video_path=video_path,
             video_id=video_id,
+            frame_numbers=frame_numbers,
+            frame_range=frame_range,
+            stride=stride,
             model=model,
             classes=classes,
             text_prompt=text_prompt,

@@ -1,12 +1,13 @@
-"""Which vocabulary a detect request uses, and the 400s for misuse."""
+"""The tasks' checks: which vocabulary a detect request uses and the 400s for misuse; which frames a detect request
+covers, and the synchronous route's cap that sends longer work to the jobs API."""
 
 from __future__ import annotations
 
 import pytest
 
 from runners.core.errors import BadRequest
-from services.model_service import effective_vocabulary
 from services.schemas import DetectRequest
+from services.tasks import effective_vocabulary
 
 COCO = ["person", "bicycle", "car"]
 
@@ -33,3 +34,20 @@ def test_closed_vocabulary_models_filter_their_own_classes_and_keep_their_ids():
 def test_auto_detect_with_an_explicit_vocabulary_is_refused():
     with pytest.raises(BadRequest, match="auto_detect"):
         effective_vocabulary(request(auto_detect=True, classes=["car"]), "m", True, COCO)
+
+
+@pytest.fixture
+def tasks(demo_config):
+    from runners.core.config import load_config
+    from services.tasks import Tasks
+
+    return Tasks(load_config(demo_config), detector=None, tracker=None, language=None)  # checks reach no runner
+
+
+def test_a_long_frame_range_is_sent_to_the_jobs_api(tasks, demo_video):
+    import asyncio
+
+    long = DetectRequest.model_validate({"video_path": str(demo_video), "frame_range": {"start": 0, "end": 249}})
+    with pytest.raises(BadRequest, match="POST /api/jobs") as refused:
+        asyncio.run(tasks.check_detect(long, frame_cap=100))
+    assert refused.value.details == {"field": "frame_range", "frames": 250, "limit": 100}

@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class ListJobsTaskType0(StrEnum):
+    AUGMENT = "augment"
+    DETECT = "detect"
+    SUMMARIZE = "summarize"
+    TRACK = "track"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,1 @@
+"""Long jobs (detect, track, summarize, augment) that outlive the process that ran them."""
