@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import aiohttp
+import anyio
 import bentoml
 from bentoml.exceptions import BentoMLException
 from fastapi import FastAPI, Header, Query
@@ -166,8 +167,11 @@ class ModelService:
             status="healthy" if healthy else "degraded", models_loaded=loaded,
             device=device_kind(devices), gpu_memory_allocated=format_bytes(sum(allocated)) if allocated else None,
             gpu_memory_reserved=format_bytes(sum(reserved)) if reserved else None,
-            runners=statuses,
+            runners=statuses, jobs=await anyio.to_thread.run_sync(self.job_counts),
         )
+
+    def job_counts(self) -> dict[str, Any]:
+        return {"queued": self.store.queue_length(), "by_task": self.store.counts()}
 
     @http.get("/models/info", response_model=ModelsInfoResponse, operation_id="models_info")
     async def models_info(self) -> ModelsInfoResponse:
@@ -271,8 +275,9 @@ class ModelService:
         return Response(await self.jobs.result(job_id), media_type="application/json")
 
     @http.get("/api/jobs/{job_id}/events", operation_id="job_events",
-              responses={200: {"description": "server-sent events: progress, partial, done",
-                               "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+              responses={200: {"description": "server-sent events (progress, partial, done), each one's data a JSON "
+                                              "object",
+                               "content": {"text/event-stream": {"schema": {"type": "object"}}}}})
     @service_errors
     async def job_events(self, job_id: str, last_event_id: str | None = Header(default=None)):
         """The job's events as they happen (`curl -N`): `progress`, `partial` results and a final `done`; with

@@ -341,6 +341,8 @@ class HealthResponse(_Body):
     gpu_memory_allocated: str | None
     gpu_memory_reserved: str | None
     runners: dict[str, dict]
+    jobs: dict[str, Any] = Field(default_factory=dict, description="the job queue: `queued`, and jobs per task and "
+                                                                    "status (`by_task`)")
 
 
 class ModelDescription(_Body):

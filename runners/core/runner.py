@@ -80,6 +80,8 @@ class RunnerStatus(BaseModel):
     batch_sizes: dict[str, int] = Field(default_factory=dict)
     jobs: dict[str, dict[str, Any]] = Field(default_factory=dict, description="long jobs in progress (tracking)")
     jobs_cancelled: int = Field(default=0, description="jobs stopped because their client disconnected")
+    sessions_running: int = Field(default=0, description="jobs holding one of the runner's slots (tracking)")
+    sessions_waiting: int = Field(default=0, description="jobs waiting in line for a slot (tracking)")
 
 
 class PooledModels(abc.ABC):

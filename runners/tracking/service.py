@@ -24,6 +24,7 @@ import bentoml
 from pydantic import BaseModel, Field
 
 from runners.core import metrics
+from runners.core.admission import Admission
 from runners.core.config import ModelOption
 from runners.core.contracts import Track
 from runners.core.errors import BadRequest, Cancelled, ServiceError
@@ -102,6 +103,9 @@ class TrackingRunner(PooledModels):
     def __init__(self) -> None:
         super().__init__(TASK, SETTINGS)
         self.videos = VideoCache()
+        # synchronous requests and the job worker's calls share these slots (jobs.max_running's tracking share)
+        jobs = self.config.jobs
+        self.admission = Admission(jobs.max_running.get("tracking", 1), jobs.max_queued, "tracking sessions")
         self.jobs: dict[str, dict[str, Any]] = {}  # running jobs' progress, shown by status (and so /health)
 
     def build(self, name: str, option: ModelOption, device: str):
@@ -115,6 +119,7 @@ class TrackingRunner(PooledModels):
     def status_reply(self) -> RunnerStatus:
         status = super().status_reply()
         status.jobs = {job_id: dict(progress) for job_id, progress in self.jobs.items()}
+        status.sessions_running, status.sessions_waiting = self.admission.running, self.admission.waiting
         return status
 
     # -- tracking ------------------------------------------------------------------------------------------------
@@ -124,8 +129,10 @@ class TrackingRunner(PooledModels):
         return await run_until_disconnected(ctx, lambda cancel: self.run_job(job, cancel))
 
     def run_job(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
-        return self.reply_or_error(lambda: self._run(job, cancel), TrackResult, stopped="tracking",
-                                   failed=f"tracking with {job.model}")
+        def admitted() -> TrackResult:
+            with self.admission.slot(cancel):  # wait in line for a session: none beyond what the runner has room for
+                return self._run(job, cancel)
+        return self.reply_or_error(admitted, TrackResult, stopped="tracking", failed=f"tracking with {job.model}")
 
     def _run(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
         from runners.tracking.results import TrackRecorder

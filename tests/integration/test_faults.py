@@ -180,9 +180,10 @@ def test_a_runner_that_hangs_then_dies_mid_request_is_a_503_and_comes_back(serve
 
 @pytest.fixture(scope="module")
 def limited(demo_config, tmp_path_factory):
-    """The demo with room for two requests at a time, each allowed 20 s."""
+    """The demo with room for two requests at a time, each allowed 20 s, and two tracking sessions."""
     def tight_limits(config):
         config["server"] = {"max_concurrency": 2, "request_timeout_s": 20}
+        config["jobs"] = {"max_running": {"tracking": 2}}
 
     running = serve(demo_config, tmp_path_factory.mktemp("limited"), tight_limits)
     yield running

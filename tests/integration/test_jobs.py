@@ -4,6 +4,7 @@ submit for what the route refuses; cancel; the errors of each state; results acr
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -80,6 +81,8 @@ def test_a_detect_job_answers_what_the_route_answers(client, detect_job_request)
     assert sync.status_code == 200, sync.text
     assert without_timings(result.json()) == without_timings(sync.json())
     assert [f["frame_number"] for f in result.json()["detections"]] == list(range(0, 250, 3))
+    queue = client.get("/health").json()["jobs"]
+    assert queue["by_task"]["detect"]["succeeded"] >= 1 and queue["queued"] >= 0
 
 
 def test_a_track_job_answers_what_the_route_answers(client, tracking_video):
@@ -229,3 +232,34 @@ def test_a_corrupt_job_store_stops_the_service_naming_the_file(demo_config, tmp_
         start_service(demo_config, tmp_path / "serve.log", env={"STATE_DIR": str(state)})
     assert str(corrupt) in str(refused.value)
     assert corrupt.read_bytes() == garbage  # nothing deleted or rewritten
+
+
+def test_synchronous_tracks_wait_in_line_for_the_runners_sessions(demo_config, tracking_video, tmp_path):
+    """One tracking session at a time (jobs.max_running), one request allowed to wait: of three synchronous tracks
+    sent together one runs, one waits (counted in /health) and one is refused; the waiting one then runs."""
+    def one_session(config):
+        config["jobs"] = {"max_running": {"tracking": 1}, "max_queued": 1}
+    config = config_variant(demo_config, tmp_path / "models.yaml", one_session)
+    process, url, _ = start_service(config, tmp_path / "serve.log")
+    try:
+        with httpx.Client(base_url=url, timeout=600) as client, ThreadPoolExecutor(2) as pool:
+            assert client.post("/models/load", json={"model_id": "yolo11n-seg"}).status_code == 200
+            request = {**track_request(tracking_video), "include_masks": False}
+            first = pool.submit(client.post, "/api/track", json=request)
+
+            def sessions(running: int, waiting: int):
+                def check():
+                    status = client.get("/health").json()["runners"]["tracking"]
+                    return (status["sessions_running"], status["sessions_waiting"]) == (running, waiting)
+                check.__doc__ = f"{running} tracking session(s) running and {waiting} waiting"
+                return check
+            wait_for(sessions(1, 0), every_s=0.02)
+            second = pool.submit(client.post, "/api/track", json=request)
+            wait_for(sessions(1, 1), every_s=0.02)
+            refused = client.post("/api/track", json=request)
+            assert_envelope(refused, 429)
+            assert int(refused.headers["retry-after"]) > 0
+            assert first.result().status_code == 200 and second.result().status_code == 200
+            wait_for(sessions(0, 0))
+    finally:
+        stop_service(process)

@@ -14,6 +14,7 @@ from .existing_ontology import ExistingOntology
 from .frame_detections import FrameDetections
 from .frame_range import FrameRange
 from .health_response import HealthResponse
+from .health_response_jobs import HealthResponseJobs
 from .health_response_runners import HealthResponseRunners
 from .health_response_runners_additional_property import HealthResponseRunnersAdditionalProperty
 from .health_response_status import HealthResponseStatus
@@ -78,6 +79,7 @@ __all__ = (
     "FrameDetections",
     "FrameRange",
     "HealthResponse",
+    "HealthResponseJobs",
     "HealthResponseRunners",
     "HealthResponseRunnersAdditionalProperty",
     "HealthResponseStatus",

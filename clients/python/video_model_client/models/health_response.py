@@ -7,8 +7,10 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.health_response_status import HealthResponseStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
+    from ..models.health_response_jobs import HealthResponseJobs
     from ..models.health_response_runners import HealthResponseRunners
 
 
@@ -25,6 +27,7 @@ class HealthResponse:
         gpu_memory_allocated (None | str):
         gpu_memory_reserved (None | str):
         runners (HealthResponseRunners):
+        jobs (HealthResponseJobs | Unset): the job queue: `queued`, and jobs per task and status (`by_task`)
     """
 
     status: HealthResponseStatus
@@ -33,6 +36,7 @@ class HealthResponse:
     gpu_memory_allocated: None | str
     gpu_memory_reserved: None | str
     runners: HealthResponseRunners
+    jobs: HealthResponseJobs | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,6 +54,10 @@ class HealthResponse:
 
         runners = self.runners.to_dict()
 
+        jobs: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.jobs, Unset):
+            jobs = self.jobs.to_dict()
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -62,11 +70,14 @@ class HealthResponse:
                 "runners": runners,
             }
         )
+        if jobs is not UNSET:
+            field_dict["jobs"] = jobs
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.health_response_jobs import HealthResponseJobs  # noqa: PLC0415
         from ..models.health_response_runners import HealthResponseRunners  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -92,6 +103,13 @@ class HealthResponse:
 
         runners = HealthResponseRunners.from_dict(d.pop("runners"))
 
+        _jobs = d.pop("jobs", UNSET)
+        jobs: HealthResponseJobs | Unset
+        if isinstance(_jobs, Unset):
+            jobs = UNSET
+        else:
+            jobs = HealthResponseJobs.from_dict(_jobs)
+
         health_response = cls(
             status=status,
             models_loaded=models_loaded,
@@ -99,6 +117,7 @@ class HealthResponse:
             gpu_memory_allocated=gpu_memory_allocated,
             gpu_memory_reserved=gpu_memory_reserved,
             runners=runners,
+            jobs=jobs,
         )
 
         health_response.additional_properties = d
