@@ -19,6 +19,7 @@ from types import SimpleNamespace
 PREFIX = "vms"
 LOAD_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+JOB_BUCKETS = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 12 * 3600)
 
 _metrics: SimpleNamespace | None = None
 _lock = threading.Lock()
@@ -47,6 +48,15 @@ def _get() -> SimpleNamespace:
                         f"{PREFIX}_frames_processed", "Frames processed: detection frames, tracking processed "
                         "frames, summarization sampled frames",
                         ["task"]),
+                    jobs=Gauge(
+                        f"{PREFIX}_jobs", "Jobs in the job store per task and status (set by the job worker)",
+                        ["task", "status"], multiprocess_mode="livemax"),
+                    job_queue=Gauge(
+                        f"{PREFIX}_job_queue_length", "Jobs waiting to run (set by the job worker)",
+                        multiprocess_mode="livemax"),
+                    job_seconds=Histogram(
+                        f"{PREFIX}_job_seconds", "Seconds from a job's first start to its end, per task and status",
+                        ["task", "status"], buckets=JOB_BUCKETS),
                 )
     return _metrics
 
@@ -68,3 +78,16 @@ def batch_size(runner: str, model: str, size: int) -> None:
 
 def frames_processed(task: str, count: int) -> None:
     _get().frames.labels(task).inc(count)
+
+
+def job_counts(counts: dict[str, dict[str, int]], queued: int) -> None:
+    """The store's jobs per task and status, and the queue's length."""
+    metrics = _get()
+    for task, by_status in counts.items():
+        for status, count in by_status.items():
+            metrics.jobs.labels(task, status).set(count)
+    metrics.job_queue.set(queued)
+
+
+def job_finished(task: str, status: str, seconds: float) -> None:
+    _get().job_seconds.labels(task, status).observe(seconds)

@@ -21,6 +21,7 @@ import aiohttp
 import bentoml
 from anyio import to_thread
 
+from runners.core import metrics
 from runners.core.config import get_config
 from runners.core.errors import RunnerUnavailable, ServiceError
 from runners.detection.service import DetectionRunner
@@ -83,6 +84,7 @@ class JobWorker:
                 while (job := await to_thread.run_sync(self.claim)) is not None:
                     log.info("job %s: claimed (%s, attempt %d)", job.job_id, job.task, job.attempts)
                     self.running[job.job_id] = asyncio.create_task(self.run(job))
+                await to_thread.run_sync(self.record_counts)
                 if time.monotonic() - expired_at > min(EXPIRE_EVERY_S, self.config.jobs.retention_hours * 900):
                     expired_at = time.monotonic()
                     removed = await to_thread.run_sync(self.store.expire, self.config.jobs.retention_hours * 3600)
@@ -91,6 +93,9 @@ class JobWorker:
             except Exception:  # noqa: BLE001 — a store error must not end the loop: the next poll tries again
                 log.exception("claiming jobs failed")
             await asyncio.sleep(CLAIM_POLL_S)
+
+    def record_counts(self) -> None:
+        metrics.job_counts(self.store.counts(), self.store.queue_length())
 
     def claim(self) -> Job | None:
         jobs = self.config.jobs
@@ -149,6 +154,8 @@ class JobWorker:
             log.warning("job %s: finished after its lease was lost; the other run's answer stands", job.job_id)
             return
         await self.event(job, "done", done_event(done))
+        if done.started_at is not None and done.finished_at is not None:
+            metrics.job_finished(job.task, final, done.finished_at - done.started_at)
         log.info("job %s: %s", job.job_id, final)
 
     async def event(self, job: Job, kind: str, data: dict) -> None:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from scripts.local_server import start_service, stop_service
 from tests.support.api import assert_envelope
@@ -83,6 +84,15 @@ def test_a_detect_job_answers_what_the_route_answers(client, detect_job_request)
     assert [f["frame_number"] for f in result.json()["detections"]] == list(range(0, 250, 3))
     queue = client.get("/health").json()["jobs"]
     assert queue["by_task"]["detect"]["succeeded"] >= 1 and queue["queued"] >= 0
+
+    def recorded():
+        """/metrics shows the succeeded detect job (the worker sets the counts every half second)"""
+        samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                   for family in text_string_to_metric_families(client.get("/metrics").text) for s in family.samples}
+        succeeded = (("status", "succeeded"), ("task", "detect"))
+        return (samples.get(("vms_jobs", succeeded), 0) >= 1 and samples.get(("vms_job_seconds_count", succeeded), 0)
+                >= 1 and ("vms_job_queue_length", ()) in samples)
+    wait_for(recorded)
 
 
 def test_a_track_job_answers_what_the_route_answers(client, tracking_video):
