@@ -69,8 +69,6 @@ open_store(CONFIG).close()  # so does a job store it cannot read (the file is na
 # The runner service that serves each task.
 RUNNER_OF_TASK = {"object_detection": "detection", "video_tracking": "tracking", "video_summarization": "language",
                   "ontology_augmentation": "language"}
-TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
-               "video_summarization": "video summarization", "ontology_augmentation": "ontology augmentation"}
 
 RUNNER_BUSY_STATUSES = (429, 503, 504)  # a runner's own traffic limits, as BentoML's client raises them
 
