@@ -81,3 +81,19 @@ def stop_service(process: subprocess.Popen, grace_s: float = 30) -> None:
         process.wait(10)
     except subprocess.TimeoutExpired:
         pass
+
+
+def kill_service(process: subprocess.Popen) -> None:
+    """SIGKILL the server and every process below it at once, as a power cut or the out-of-memory killer would: no
+    shutdown code runs anywhere."""
+    try:
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        family = []
+    for member in family:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(family, timeout=10)
+    process.wait(10)

@@ -27,7 +27,7 @@ from runners.core.video import VideoCache, VideoInfo
 from runners.detection.service import FrameJob
 from runners.language.service import AugmentJob, SummarizeJob
 from runners.language.summarize import persona_text
-from runners.tracking.service import DetectorSpec, Prompt, TrackJob, check_prompts
+from runners.tracking.service import DetectorSpec, Prompt, TrackJob, TrackResult, check_prompts
 from services.errors import raise_if_error
 from services.media import MediaPolicy
 from services.schemas import (
@@ -196,7 +196,10 @@ class Tasks:
         return option.family != "yolo-seg" and (
             request.initial_detections is None or request.auto_detect or bool(request.redetect_interval))
 
-    async def run_track(self, request: TrackRequest, job: TrackJob, guard: Guard = unguarded) -> TrackResponse:
+    async def run_track(self, request: TrackRequest, job: TrackJob, guard: Guard = unguarded,
+                        follow: Callable[[TrackJob], Awaitable[TrackResult]] | None = None) -> TrackResponse:
+        """The response to `request`; `follow` runs the prepared job instead of the tracking runner's `track` (the
+        job worker's chunks and checkpoints)."""
         started = time.perf_counter()
         loaded = await ask(self.tracker.to_async.load_model(job.model))  # a load failure: a 503 before any work
         option = self.config.option("video_tracking", job.model)
@@ -209,7 +212,7 @@ class Tasks:
             vocabulary, labels = effective_vocabulary(request, detector, model.open_vocabulary, model.vocabulary)
             job.detector = DetectorSpec(model=detector, vocabulary=vocabulary, labels=labels,
                                         confidence_threshold=request.confidence_threshold)
-        result = await ask(guard(self.tracker.to_async.track(job)))
+        result = await (follow(job) if follow else ask(guard(self.tracker.to_async.track(job))))
         return TrackResponse(
             tracks=result.tracks, total_tracks=len(result.tracks), frames_processed=result.frames_processed,
             model_used=job.model, inference_time_ms=round((time.perf_counter() - started) * 1000),

@@ -193,6 +193,8 @@ class JobsConfig(_Strict):
     max_attempts: int = Field(default=3, ge=1, description="runs of a job whose worker died, before it fails")
     retention_hours: float = Field(default=168, gt=0, description="how long results are kept (then 410)")
     lease_s: float = Field(default=30, gt=1, description="a running job's lease; renewed every third of it")
+    track_chunk_frames: int = Field(default=25, ge=1, description="processed frames a track job checkpoints at a "
+                                                                 "time: a crash costs at most this much tracking")
 
 
 class ServiceConfig(_Strict):

@@ -179,20 +179,24 @@ class PooledModels(abc.ABC):
         return self.status_reply()
 
     def reply_or_error(self, work: Callable[[], T], result_class: type, *, stopped: str, failed: str):
-        """`work()`, or `result_class(error=...)`: errors cross the process boundary as data, with their status. A
-        job stopped because its client left is counted in `jobs_cancelled`; an unexpected exception is logged and
-        answered as "<failed> failed" (the service words it as a 500)."""
+        """`work()`, or `result_class(error=...)`: errors cross the process boundary as data, with their status."""
         try:
             return work()
-        except Cancelled:
+        except Exception as exc:  # noqa: BLE001 — every error is answered, see error_of
+            return result_class(error=self.error_of(exc, stopped=stopped, failed=failed))
+
+    def error_of(self, exc: Exception, *, stopped: str, failed: str) -> dict:
+        """The error envelope a reply carries for `exc`. A job stopped because its client left is counted in
+        `jobs_cancelled`; an unexpected exception is logged and answered as "<failed> failed" (the service words it
+        as a 500)."""
+        if isinstance(exc, Cancelled):
             log.info("%s stopped: the client disconnected", failed)
             self.jobs_cancelled += 1
-            return result_class(error=ServiceError(f"the client disconnected; {stopped} stopped").to_dict())
-        except ServiceError as exc:
-            return result_class(error=exc.to_dict())
-        except Exception as exc:  # noqa: BLE001 — reported to the caller, which words it as a 500
-            log.exception("%s failed", failed)
-            return result_class(error=ServiceError(f"{failed} failed: {type(exc).__name__}").to_dict())
+            return ServiceError(f"the client disconnected; {stopped} stopped").to_dict()
+        if isinstance(exc, ServiceError):
+            return exc.to_dict()
+        log.error("%s failed", failed, exc_info=exc)
+        return ServiceError(f"{failed} failed: {type(exc).__name__}").to_dict()
 
     def unload_all(self) -> None:
         if self._pool is not None:

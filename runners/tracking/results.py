@@ -14,8 +14,10 @@ from __future__ import annotations
 import bisect
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from runners.core.contracts import BBox, RLEMask, Track, TrackBox
 from runners.core.geometry import encode_rle
@@ -25,6 +27,48 @@ MIN_BOX_PIXELS = 1.0
 # the ended track's motion (a straight line fitted to its last LINK_HISTORY centres) puts it.
 LINK_DISTANCE = 1.0
 LINK_HISTORY = 10
+
+
+class Observed(BaseModel):
+    """One object on one processed frame as the tracking runner reports it, before any gap filling or linking: what
+    a job's checkpoint keeps, and what the recorder is fed on either side of the runner's boundary."""
+    frame_number: int
+    object_id: int  # the runner's id for the object (a track id before linking)
+    label: str
+    box: list[float]  # [x0, y0, x1, y1], inside the frame
+    score: float  # the model's confidence, unrounded (labels are voted by it)
+    mask: dict[str, Any] | None = None  # COCO RLE
+
+
+def observe(frame_number: int, object_id: int, label: str, obj, *, width: int, height: int,
+            keep_masks: bool) -> Observed | None:
+    """A tracker's result as an observation; None for an absent object or a box empty once clipped to the frame (a
+    gap)."""
+    if not obj.present or obj.box is None:
+        return None
+    box = clip(obj.box, width, height)
+    if box is None:
+        return None
+    mask = encode_rle(obj.mask) if keep_masks and obj.mask is not None else None
+    return Observed(frame_number=frame_number, object_id=object_id, label=label, box=box, score=obj.score, mask=mask)
+
+
+def clip(box: list[float], width: int, height: int) -> list[float] | None:
+    x0, y0 = min(max(box[0], 0.0), width), min(max(box[1], 0.0), height)
+    x1, y1 = min(max(box[2], 0.0), width), min(max(box[3], 0.0), height)
+    if x1 - x0 < MIN_BOX_PIXELS or y1 - y0 < MIN_BOX_PIXELS:
+        return None
+    return [x0, y0, x1, y1]
+
+
+def to_bbox(box: list[float]) -> BBox:
+    """The response's box (x, y, width, height to the hundredth of a pixel)."""
+    return BBox(x=round(box[0], 2), y=round(box[1], 2), width=round(box[2] - box[0], 2),
+                height=round(box[3] - box[1], 2))
+
+
+def confidence_of(score: float) -> float:
+    return round(min(max(score, 0.0), 1.0), 4)
 
 
 @dataclass
@@ -50,30 +94,27 @@ class TrackRecorder:
 
     def add(self, frame_number: int, key: int, label: str, obj) -> None:
         """One tracker result; absent objects and boxes empty once clipped to the frame are gaps."""
-        if not obj.present or obj.box is None:
-            return
-        box = self._clip(obj.box)
-        if box is None:
-            return
+        observed = observe(frame_number, key, label, obj, width=self.width, height=self.height,
+                           keep_masks=self.keep_masks)
+        if observed is not None:
+            self.record(observed)
+
+    def record(self, observed: Observed) -> None:
+        """One observation; an object's observations arrive in frame order."""
+        key = observed.object_id
         if key not in self.observations:
             self.observations[key], self.votes[key] = [], {}
             self.order.append(key)
         votes = self.votes[key]
-        votes[label] = votes.get(label, 0.0) + max(obj.score, 1e-3)
-        mask = encode_rle(obj.mask) if self.keep_masks and obj.mask is not None else None
-        self.observations[key].append(Observation(frame_number, box, round(min(max(obj.score, 0.0), 1.0), 4), mask))
+        votes[observed.label] = votes.get(observed.label, 0.0) + max(observed.score, 1e-3)
+        mask = observed.mask if self.keep_masks else None
+        self.observations[key].append(Observation(observed.frame_number, observed.box,
+                                                  confidence_of(observed.score), mask))
 
     def label(self, key: int) -> str:
         """The label with the most summed confidence; a tie goes to the one seen first."""
         votes = self.votes[key]
         return max(votes, key=votes.__getitem__)
-
-    def _clip(self, box: list[float]) -> list[float] | None:
-        x0, y0 = min(max(box[0], 0.0), self.width), min(max(box[1], 0.0), self.height)
-        x1, y1 = min(max(box[2], 0.0), self.width), min(max(box[3], 0.0), self.height)
-        if x1 - x0 < MIN_BOX_PIXELS or y1 - y0 < MIN_BOX_PIXELS:
-            return None
-        return [x0, y0, x1, y1]
 
     def tracks(self) -> list[Track]:
         self._link()
@@ -145,7 +186,7 @@ class TrackRecorder:
             if gap:
                 known = segment[max(0, i - 1):i + 3] if self.interpolation == "cubic" else [previous, current]
                 for frame_number, box in zip(gap, interpolate_boxes(known, gap)):
-                    clipped = self._clip(box)
+                    clipped = clip(box, self.width, self.height)
                     if clipped is not None:
                         filled.append(Observation(frame_number, clipped, None, interpolated=True))
         filled.append(segment[-1])
@@ -154,9 +195,7 @@ class TrackRecorder:
     @staticmethod
     def _track(track_id: int, label: str, observations: list[Observation]) -> Track:
         boxes = [TrackBox(frame_number=o.frame_number, confidence=o.confidence, interpolated=o.interpolated,
-                          bbox=BBox(x=round(o.box[0], 2), y=round(o.box[1], 2), width=round(o.box[2] - o.box[0], 2),
-                                    height=round(o.box[3] - o.box[1], 2)),
-                          mask=RLEMask(**o.mask) if o.mask is not None else None)
+                          bbox=to_bbox(o.box), mask=RLEMask(**o.mask) if o.mask is not None else None)
                  for o in observations]
         return Track(track_id=track_id, label=label, frame_count=len(boxes), start_frame=observations[0].frame_number,
                      end_frame=observations[-1].frame_number, boxes=boxes)

@@ -6,17 +6,23 @@ shape: init state, add prompts, propagate), and each frame's result is reduced a
 request's boxes, or from the detection runner on the first processed frame, and again every `redetect_interval`
 processed frames for objects that appear later.
 
+The frames are tracked a chunk at a time (`follow`): each chunk brings its observations (ids before linking, gaps not
+yet filled) and the state a new session needs to go on after it (`FollowState`). A synchronous `track` records the
+chunks into its tracks at once; `track_chunks` streams them to the job worker, which checkpoints each and, after a
+crash, sends the last state back to go on from there.
+
 The job runs in a worker thread that checks a cancel flag before each frame: a client that disconnects stops the
 work, and `status` (which /health reads) answers from the event loop while frames are being tracked.
 """
 
 from __future__ import annotations
 
-import itertools
+import asyncio
 import logging
 import threading
 import time
 import uuid
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import anyio
@@ -40,6 +46,7 @@ from runners.core.video import VideoCache
 from runners.detection.service import DetectionRunner, FrameJob
 from runners.tracking import registry
 from runners.tracking.backends.base import SessionSpec, TrackedObject, Tracker
+from runners.tracking.results import Observed, TrackRecorder, observe
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +54,9 @@ TASK = "video_tracking"
 SETTINGS = runner_settings("tracking", {TASK: registry.FAMILIES})
 # A detection that overlaps an object already followed this much is that object, not a new one.
 SAME_OBJECT_IOU = 0.5
+# Processed frames per chunk of a synchronous track (a job's chunks are `jobs.track_chunk_frames`): the unit of
+# progress in /health; results do not depend on it.
+SYNC_CHUNK_FRAMES = 32
 # A detection that overlaps where a lost object was last seen this much re-finds it (it keeps its id).
 REFOUND_IOU = 0.3
 
@@ -89,8 +99,39 @@ class TrackResult(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class FollowState(BaseModel):
+    """Where a tracking job stands after a chunk, all a new session needs to go on from there: the objects' ids,
+    labels and last boxes (the live ones are prompted again under their ids) and the prompts still to come."""
+    chunks_done: int = 0
+    steps_done: int = 0  # processed frames tracked
+    next_id: int = 1
+    labels: dict[int, str] = Field(default_factory=dict)
+    last_box: dict[int, list[float]] = Field(default_factory=dict)
+    present: dict[int, bool] = Field(default_factory=dict)
+    prompts: dict[int, dict[int, list[float]]] = Field(default_factory=dict)  # frame -> {object id: box}
+
+
+class TrackChunk(BaseModel):
+    """One chunk of a tracking job: its observations (ids before linking, gaps not filled) and the state after it.
+    A stream ends with a chunk whose `last` is set, or with one carrying the error that stopped it."""
+    index: int = 0
+    frames_done: int = 0
+    frames_total: int = 0
+    observed: list[Observed] = Field(default_factory=list)
+    state: FollowState = Field(default_factory=FollowState)
+    last: bool = False
+    error: dict[str, Any] | None = None
+
+
 def processed_frames(start: int, end: int, decimation: int) -> list[int]:
     return list(range(start, end + 1, decimation))
+
+
+def new_recorder(job: TrackJob, width: int, height: int) -> TrackRecorder:
+    """The recorder that turns the job's observations into its response's tracks."""
+    return TrackRecorder(processed_frames(job.start, job.end, job.decimation), width=width, height=height,
+                         max_gap_frames=job.max_gap_frames, interpolation=job.interpolation,
+                         keep_masks=job.include_masks)
 
 
 @bentoml.service(**service_options("tracking-runner", SETTINGS))
@@ -107,6 +148,7 @@ class TrackingRunner(PooledModels):
         jobs = self.config.jobs
         self.admission = Admission(jobs.max_running.get("tracking", 1), jobs.max_queued, "tracking sessions")
         self.jobs: dict[str, dict[str, Any]] = {}  # running jobs' progress, shown by status (and so /health)
+        self.stops: dict[str, threading.Event] = {}  # streamed jobs' cancel flags, by job id (see `stop`)
 
     def build(self, name: str, option: ModelOption, device: str):
         return registry.load_tracker(name, option, self.config, device)
@@ -128,40 +170,105 @@ class TrackingRunner(PooledModels):
         """One tracking job, stopped when the caller disconnects."""
         return await run_until_disconnected(ctx, lambda cancel: self.run_job(job, cancel))
 
+    @bentoml.api
+    async def track_chunks(self, job: TrackJob, resume: FollowState | None = None,
+                           chunk_frames: int = SYNC_CHUNK_FRAMES) -> AsyncGenerator[str, None]:
+        """The job as a stream of chunks, one JSON `TrackChunk` a line, from `resume` (a state an earlier stream
+        sent) or from its start; the job worker checkpoints each. `stop(job.job_id)` stops it: a streaming
+        response is not told when its caller hangs up."""
+        loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        cancel = threading.Event()
+        job_id = job.job_id = job.job_id or uuid.uuid4().hex[:12]
+        self.stops[job_id] = cancel
+
+        def work() -> None:
+            try:
+                for chunk in self.chunks_or_error(job, cancel, resume, chunk_frames):
+                    loop.call_soon_threadsafe(lines.put_nowait, chunk.model_dump_json() + "\n")
+            finally:
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+
+        worker = asyncio.ensure_future(anyio.to_thread.run_sync(work))  # noqa: F841 — ends by itself, see `finally`
+        try:
+            while (line := await lines.get()) is not None:
+                yield line
+        finally:
+            cancel.set()  # the stream was closed: the thread stops before its next frame
+            self.stops.pop(job_id, None)
+
+    @bentoml.api
+    async def stop(self, job_id: str) -> bool:
+        """Stop a streamed job before its next frame; False when no such job is streaming."""
+        cancel = self.stops.get(job_id)
+        if cancel is not None:
+            log.info("job %s: stopping (asked by its caller)", job_id)
+            cancel.set()
+        return cancel is not None
+
     def run_job(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
         def admitted() -> TrackResult:
+            info = self.videos.open(job.video_path).info
+            recorder = new_recorder(job, info.width, info.height)
+            frames_total = 0
             with self.admission.slot(cancel):  # wait in line for a session: none beyond what the runner has room for
-                return self._run(job, cancel)
+                for chunk in self.follow(job, cancel, None, SYNC_CHUNK_FRAMES):
+                    for observed in chunk.observed:
+                        recorder.record(observed)
+                    frames_total = chunk.frames_total
+            return TrackResult(tracks=recorder.tracks(), frames_processed=frames_total)
         return self.reply_or_error(admitted, TrackResult, stopped="tracking", failed=f"tracking with {job.model}")
 
-    def _run(self, job: TrackJob, cancel: threading.Event) -> TrackResult:
-        from runners.tracking.results import TrackRecorder
+    def chunks_or_error(self, job: TrackJob, cancel: threading.Event, resume: FollowState | None,
+                        chunk_frames: int) -> Iterator[TrackChunk]:
+        """`follow`'s chunks in an admission slot, ending with an error chunk when something stopped it."""
+        try:
+            with self.admission.slot(cancel):
+                yield from self.follow(job, cancel, resume, chunk_frames)
+        except Exception as exc:  # noqa: BLE001 — answered as data, like every runner error
+            yield TrackChunk(error=self.error_of(exc, stopped="tracking", failed=f"tracking with {job.model}"))
 
+    def follow(self, job: TrackJob, cancel: threading.Event, resume: FollowState | None,
+               chunk_frames: int) -> Iterator[TrackChunk]:
+        """Track the job's frames from `resume` on (from its start without one), a chunk of `chunk_frames` processed
+        frames at a time; the last chunk has `last` set."""
         video = self.videos.open(job.video_path)
         info = video.info
         frames = processed_frames(job.start, job.end, job.decimation)
-        recorder = TrackRecorder(frames, width=info.width, height=info.height, max_gap_frames=job.max_gap_frames,
-                                 interpolation=job.interpolation, keep_masks=job.include_masks)
+        state = resume or FollowState()
         job_id = job.job_id or uuid.uuid4().hex[:12]
-        progress: dict[str, Any] = {"model": job.model, "frames_done": 0, "frames_total": len(frames),
+        progress: dict[str, Any] = {"model": job.model, "frames_done": state.steps_done, "frames_total": len(frames),
                                     "started": time.time()}
         self.jobs[job_id] = progress
+        done_before = state.steps_done
         try:
             with self.pool.use(job.model) as tracker:
-                follow = ObjectFollower(self, job, tracker, info.width, info.height)
+                follower = ObjectFollower(self, job, tracker, info.width, info.height, state)
                 try:
-                    for step, (frame_number, frame) in enumerate(video.iter_frames(frames)):
+                    observed: list[Observed] = []
+                    chunk = state.chunks_done
+                    remaining = frames[state.steps_done:]
+                    for step, (frame_number, frame) in enumerate(video.iter_frames(remaining), start=state.steps_done):
                         if cancel.is_set():
                             raise Cancelled()
-                        for key, obj in follow.step(step, frame_number, frame).items():
-                            recorder.add(frame_number, key, follow.labels.get(key) or obj.label or "object", obj)
+                        for key, obj in follower.step(step, frame_number, frame).items():
+                            seen = observe(frame_number, key, follower.labels.get(key) or obj.label or "object", obj,
+                                           width=info.width, height=info.height, keep_masks=job.include_masks)
+                            if seen is not None:
+                                observed.append(seen)
                         progress["frames_done"] = step + 1
+                        if step + 1 < len(frames) and (step + 1 - done_before) % chunk_frames == 0:
+                            chunk += 1
+                            yield TrackChunk(index=chunk, frames_done=step + 1, frames_total=len(frames),
+                                             observed=observed, state=follower.state(chunk, step + 1))
+                            observed = []
+                    yield TrackChunk(index=chunk + 1, frames_done=len(frames), frames_total=len(frames),
+                                     observed=observed, state=follower.state(chunk + 1, len(frames)), last=True)
                 finally:
-                    follow.close()
+                    follower.close()
         finally:
             self.jobs.pop(job_id, None)
-            metrics.frames_processed("tracking", progress["frames_done"])  # stopped jobs count what they did
-        return TrackResult(tracks=recorder.tracks(), frames_processed=len(frames))
+            metrics.frames_processed("tracking", progress["frames_done"] - done_before)  # stopped ones count too
 
     def detect(self, spec: DetectorSpec, video_path: str, frame_number: int) -> list[tuple[list[float], str]]:
         """Objects on one frame from the detection runner (called from the tracking thread)."""
@@ -183,39 +290,65 @@ class ObjectFollower:
     """Decides which objects a session follows: prompts on their frame, detections on the first frame (auto-detect)
     and every `redetect_interval` processed frames. A detection that matches an object being followed is that
     object; one that matches where a lost object was last seen re-finds it under its old id; the rest start new
-    objects."""
+    objects. Objects a tracker found by itself (negative keys) get ids here too, so that ids stay unique when a job
+    goes on in a new session from a `FollowState`, whose live objects are prompted again on its first frame."""
 
-    def __init__(self, runner: TrackingRunner, job: TrackJob, tracker: Tracker, width: int, height: int) -> None:
+    def __init__(self, runner: TrackingRunner, job: TrackJob, tracker: Tracker, width: int, height: int,
+                 state: FollowState) -> None:
         self.runner, self.job = runner, job
         self.detects_itself = tracker.detects  # ByteTrack follows what its own detector finds
-        self.ids = itertools.count(1)
-        self.labels: dict[int, str] = {}
-        self.last_box: dict[int, list[float]] = {}
-        self.present: dict[int, bool] = {}
-        self.prompts: dict[int, dict[int, list[float]]] = {}  # processed frame -> {object id: box}
-        last = job.start + (job.end - job.start) // job.decimation * job.decimation  # the last processed frame
-        for prompt in job.prompts:
-            steps = round((prompt.frame_number - job.start) / job.decimation)  # the nearest processed frame
-            snapped = min(job.start + steps * job.decimation, last)
-            object_id = next(self.ids)
-            self.prompts.setdefault(snapped, {})[object_id] = prompt.box
-            self.labels[object_id] = prompt.label
+        self.next_id = state.next_id
+        self.labels = dict(state.labels)
+        self.last_box = {key: list(box) for key, box in state.last_box.items()}
+        self.present = dict(state.present)
+        self.own_ids: dict[int, int] = {}  # the session's key for an object it found itself -> its id
+        if state.steps_done == 0:
+            self.prompts = self._snap_prompts()
+        else:  # going on from a checkpoint: the live objects are prompted again, under their ids
+            self.prompts = {frame: dict(boxes) for frame, boxes in state.prompts.items()}
+            resumed_at = job.start + state.steps_done * job.decimation
+            live = {key: box for key, box in self.last_box.items() if self.present.get(key)}
+            self.prompts[resumed_at] = {**live, **self.prompts.get(resumed_at, {})}
         unprompted = not job.prompts or job.auto_detect or job.redetect_interval is not None
         self.session = tracker.new_session(SessionSpec(
             width, height, keep_masks=job.include_masks, confidence_threshold=job.confidence_threshold,
             labels=job.labels, max_gap_frames=job.max_gap_frames, decimation=job.decimation,
             report_unprompted=unprompted))
 
+    def _snap_prompts(self) -> dict[int, dict[int, list[float]]]:
+        """Each prompt on the processed frame nearest its own, under a new id."""
+        job = self.job
+        prompts: dict[int, dict[int, list[float]]] = {}
+        last = job.start + (job.end - job.start) // job.decimation * job.decimation  # the last processed frame
+        for prompt in job.prompts:
+            steps = round((prompt.frame_number - job.start) / job.decimation)
+            snapped = min(job.start + steps * job.decimation, last)
+            object_id = self._new_id()
+            prompts.setdefault(snapped, {})[object_id] = prompt.box
+            self.labels[object_id] = prompt.label
+        return prompts
+
+    def _new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
     def step(self, step: int, frame_number: int, frame) -> dict[int, TrackedObject]:
         new = dict(self.prompts.pop(frame_number, {}))
         if not self.detects_itself and self._detection_due(step):
             new.update(self._from_detections(frame_number, new))
-        results = self.session.step(frame, new or None)
-        for key, obj in results.items():
+        results = {}
+        for key, obj in self.session.step(frame, new or None).items():
+            if key < 0:  # found by the tracker itself
+                key = self.own_ids.get(key) or self.own_ids.setdefault(key, self._new_id())
+            results[key] = obj
             if obj.present and obj.box is not None:
                 self.last_box[key] = obj.box
             self.present[key] = bool(obj.present and obj.box is not None)
         return results
+
+    def state(self, chunks_done: int, steps_done: int) -> FollowState:
+        return FollowState(chunks_done=chunks_done, steps_done=steps_done, next_id=self.next_id, labels=self.labels,
+                           last_box=self.last_box, present=self.present, prompts=self.prompts)
 
     def _detection_due(self, step: int) -> bool:
         if self.job.detector is None:
@@ -240,7 +373,7 @@ class ObjectFollower:
             if key is not None and iou >= REFOUND_IOU:
                 new[key] = box  # re-found: prompt the lost object again under its own id
                 continue
-            key = next(self.ids)
+            key = self._new_id()
             self.labels[key] = label
             new[key] = box
         return new

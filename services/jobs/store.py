@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +78,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             data TEXT NOT NULL,                     -- JSON
             created_at REAL NOT NULL,
             PRIMARY KEY (job_id, id)
+        ) WITHOUT ROWID""",
+    ),
+    (   # 2: a checkpoint in parts (a track job's observations, chunk by chunk), so that saving one costs its chunk
+        """CREATE TABLE checkpoint_parts (
+            job_id TEXT NOT NULL REFERENCES jobs (job_id),
+            part INTEGER NOT NULL,                  -- 1, 2, 3… in the order they were written
+            data TEXT NOT NULL,                     -- JSON
+            PRIMARY KEY (job_id, part)
         ) WITHOUT ROWID""",
     ),
 )
@@ -178,9 +186,13 @@ class JobStore(Protocol):
 
     def set_progress(self, job_id: str, owner: str, done: int, total: int | None, unit: str) -> None: ...
 
-    def save_checkpoint(self, job_id: str, owner: str, checkpoint: dict[str, Any]) -> None: ...
+    def save_checkpoint(self, job_id: str, owner: str, checkpoint: dict[str, Any], part: Any = None,
+                        progress: Progress | None = None, events: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
+        ...
 
     def checkpoint(self, job_id: str) -> dict[str, Any] | None: ...
+
+    def checkpoint_parts(self, job_id: str) -> builtins.list[Any]: ...
 
     def finish(self, job_id: str, owner: str, result: bytes | None = None, error: dict[str, Any] | None = None,
                status: Status | None = None) -> Job: ...
@@ -373,25 +385,39 @@ class SQLiteJobStore:
         return bool(row["cancel_requested"])
 
     def set_progress(self, job_id: str, owner: str, done: int, total: int | None, unit: str) -> None:
-        """`done` never goes backwards within a unit (a resumed attempt counting again from its checkpoint would make a
-        client's progress bar jump back); a new unit (frames, then tokens) starts its own count."""
+        """The job's progress, never going backwards (see `monotone`)."""
         with self._write() as conn:
             before = to_progress(held(conn, job_id, owner)["progress"])
-            if unit == before.unit:
-                done = max(done, before.done)
             conn.execute("UPDATE jobs SET progress = ? WHERE job_id = ?",
-                         (progress_json(Progress(done, total, unit)), job_id))
+                         (progress_json(monotone(before, Progress(done, total, unit))), job_id))
 
-    def save_checkpoint(self, job_id: str, owner: str, checkpoint: dict[str, Any]) -> None:
-        """Replaces the job's checkpoint, which the next attempt reads to resume after a lost lease."""
+    def save_checkpoint(self, job_id: str, owner: str, checkpoint: dict[str, Any], part: Any = None,
+                        progress: Progress | None = None, events: Sequence[tuple[str, dict[str, Any]]] = ()) -> None:
+        """Replaces the job's checkpoint, which the next attempt reads to resume after a lost lease; with `part`, adds
+        it to the checkpoint's parts (what the checkpoint stands on, each written once: a chunk's observations). The
+        progress and the events that report the same step go in the same transaction, so that a crash leaves all of
+        them or none: no event reports work that a resumed attempt will do again."""
         body = json.dumps(checkpoint)
         with self._write() as conn:
-            held(conn, job_id, owner)
+            before = to_progress(held(conn, job_id, owner)["progress"])
             conn.execute("UPDATE jobs SET checkpoint = ? WHERE job_id = ?", (body, job_id))
+            if part is not None:
+                conn.execute("INSERT INTO checkpoint_parts (job_id, part, data) VALUES (?, (SELECT COALESCE(MAX(part),"
+                             " 0) + 1 FROM checkpoint_parts WHERE job_id = ?), ?)", (job_id, job_id, json.dumps(part)))
+            if progress is not None:
+                conn.execute("UPDATE jobs SET progress = ? WHERE job_id = ?",
+                             (progress_json(monotone(before, progress)), job_id))
+            for kind, data in events:
+                insert_event(conn, job_id, kind, data)
 
     def checkpoint(self, job_id: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT checkpoint FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return None if row is None or row[0] is None else json.loads(row[0])
+
+    def checkpoint_parts(self, job_id: str) -> builtins.list[Any]:
+        """The parts of the job's checkpoint, in the order they were written."""
+        rows = self._conn().execute("SELECT data FROM checkpoint_parts WHERE job_id = ? ORDER BY part", (job_id,))
+        return [json.loads(row[0]) for row in rows]
 
     def finish(self, job_id: str, owner: str, result: bytes | None = None, error: dict[str, Any] | None = None,
                status: Status | None = None) -> Job:
@@ -417,6 +443,7 @@ class SQLiteJobStore:
                     "UPDATE jobs SET status = ?, finished_at = ?, error = ?, lease_expires_at = NULL, result_path = ?, "
                     "result_size = ?, result_sha256 = ? WHERE job_id = ?",
                     (status, time.time(), None if error is None else json.dumps(error), path, size, digest, job_id))
+                drop_checkpoint(conn, job_id)
                 return to_job(select_job(conn, job_id))
         finally:
             if staged is not None:
@@ -434,6 +461,7 @@ class SQLiteJobStore:
             if row["status"] == "queued":
                 conn.execute("UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ? "
                              "WHERE job_id = ?", (time.time(), job_id))
+                drop_checkpoint(conn, job_id)  # an earlier attempt's
             elif row["status"] == "running":
                 conn.execute("UPDATE jobs SET cancel_requested = 1 WHERE job_id = ?", (job_id,))
             return to_job(select_job(conn, job_id))
@@ -464,15 +492,8 @@ class SQLiteJobStore:
 
     def append_event(self, job_id: str, kind: str, data: dict[str, Any]) -> int:
         """Appends an event to the job's log and answers its id: 1, 2, 3… within each job."""
-        body = json.dumps(data)
         with self._write() as conn:
-            last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events WHERE job_id = ?", (job_id,)).fetchone()[0]
-            try:
-                conn.execute("INSERT INTO events (job_id, id, kind, data, created_at) VALUES (?, ?, ?, ?, ?)",
-                             (job_id, last + 1, kind, body, time.time()))
-            except sqlite3.IntegrityError as e:  # the foreign key: no such job
-                raise KeyError(job_id) from e
-        return int(last) + 1
+            return insert_event(conn, job_id, kind, data)
 
     def events(self, job_id: str, after: int = 0, limit: int = 1000) -> builtins.list[tuple[int, str, dict[str, Any]]]:
         rows = self._conn().execute(
@@ -480,13 +501,13 @@ class SQLiteJobStore:
         return [(row[0], row[1], json.loads(row[2])) for row in rows]
 
     def expire(self, retention_s: float, now: float | None = None) -> int:
-        """Final jobs finished more than `retention_s` ago lose their result file and checkpoint; the row and its
+        """Final jobs finished more than `retention_s` ago lose their result file; the row and its
         events stay, with `result_expired` set. Answers how many jobs expired now."""
         now = time.time() if now is None else now
         due = "status IN ('succeeded', 'failed', 'cancelled') AND result_expired = 0 AND finished_at < ?"
         with self._write() as conn:
             rows = conn.execute(f"SELECT result_path FROM jobs WHERE {due}", (now - retention_s,)).fetchall()
-            conn.execute(f"UPDATE jobs SET result_expired = 1, checkpoint = NULL WHERE {due}", (now - retention_s,))
+            conn.execute(f"UPDATE jobs SET result_expired = 1 WHERE {due}", (now - retention_s,))
         # files go after the commit: a crash in between leaves a stray file, never a row pointing at nothing
         for row in rows:
             if row["result_path"] is not None:
@@ -546,12 +567,20 @@ def settle_expired(conn: sqlite3.Connection, max_attempts: int, now: float) -> N
         if row["cancel_requested"]:
             conn.execute("UPDATE jobs SET status = 'cancelled', finished_at = ?, lease_expires_at = NULL "
                          "WHERE job_id = ?", (now, row["job_id"]))
+            drop_checkpoint(conn, row["job_id"])
         elif row["attempts"] >= max_attempts:
             conn.execute("UPDATE jobs SET status = 'failed', finished_at = ?, error = ?, lease_expires_at = NULL "
                          "WHERE job_id = ?", (now, json.dumps(lease_expired_error(row["attempts"])), row["job_id"]))
+            drop_checkpoint(conn, row["job_id"])
         else:
             conn.execute("UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL "
                          "WHERE job_id = ?", (row["job_id"],))
+
+
+def drop_checkpoint(conn: sqlite3.Connection, job_id: str) -> None:
+    """A finished job is never resumed: its checkpoint and parts go."""
+    conn.execute("UPDATE jobs SET checkpoint = NULL WHERE job_id = ?", (job_id,))
+    conn.execute("DELETE FROM checkpoint_parts WHERE job_id = ?", (job_id,))
 
 
 def lease_expired_error(attempts: int) -> dict[str, Any]:
@@ -613,6 +642,24 @@ def to_job(row: sqlite3.Row) -> Job:
         cancel_requested=bool(row["cancel_requested"]), result_expired=bool(row["result_expired"]),
         lease_owner=row["lease_owner"], lease_expires_at=row["lease_expires_at"], result_size=row["result_size"],
         result_sha256=row["result_sha256"])
+
+
+def insert_event(conn: sqlite3.Connection, job_id: str, kind: str, data: dict[str, Any]) -> int:
+    last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events WHERE job_id = ?", (job_id,)).fetchone()[0]
+    try:
+        conn.execute("INSERT INTO events (job_id, id, kind, data, created_at) VALUES (?, ?, ?, ?, ?)",
+                     (job_id, last + 1, kind, json.dumps(data), time.time()))
+    except sqlite3.IntegrityError as e:  # the foreign key: no such job
+        raise KeyError(job_id) from e
+    return int(last) + 1
+
+
+def monotone(before: Progress, after: Progress) -> Progress:
+    """`done` never goes backwards within a unit (a resumed attempt counting again from its checkpoint would make a
+    client's progress bar jump back); a new unit (frames, then tokens) starts its own count."""
+    if after.unit == before.unit and after.done < before.done:
+        return Progress(before.done, after.total, after.unit)
+    return after
 
 
 def to_progress(text: str) -> Progress:

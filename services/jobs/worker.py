@@ -5,6 +5,11 @@ runs it with the same code as the synchronous routes (services/tasks.py), over i
 Progress and partial results go to the store as events; the result is the body the route would have answered. A
 job whose lease runs out (this process died, the machine was restarted) is claimed again, by this worker after a
 restart or by another one, up to `jobs.max_attempts` runs.
+
+A track job runs chunk by chunk (`jobs.track_chunk_frames` processed frames, the tracking runner's `track_chunks`
+stream): a chunk's observations, the tracker's state after it and the events that report it are one write to the
+store, so a job taken again after a crash goes on from its last chunk, its live objects prompted again under their
+ids, and a crash costs at most one chunk of work.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import AsyncGenerator
+from contextlib import aclosing, suppress
 from typing import Any
 
 import aiohttp
@@ -24,11 +31,13 @@ from anyio import to_thread
 from runners.core import metrics
 from runners.core.config import get_config
 from runners.core.errors import RunnerUnavailable, ServiceError
+from runners.core.video import VideoInfo
 from runners.detection.service import DetectionRunner
 from runners.language.service import LanguageRunner
-from runners.tracking.service import TrackingRunner
+from runners.tracking.results import Observed, confidence_of, to_bbox
+from runners.tracking.service import FollowState, TrackChunk, TrackingRunner, TrackJob, TrackResult, new_recorder
 from services.jobs.api import REQUESTS, done_event
-from services.jobs.store import Job, LeaseLost, SQLiteJobStore, Status
+from services.jobs.store import Job, LeaseLost, Progress, SQLiteJobStore, Status
 from services.schemas import FrameDetections
 from services.tasks import Tasks
 
@@ -37,7 +46,6 @@ CONFIG = get_config()
 CLAIM_POLL_S = 0.5  # how often an idle worker looks for queued jobs
 EXPIRE_EVERY_S = 600  # how often results past their retention are removed (a quarter of it, when shorter)
 RENEW_EVERY_S = 1.0  # how often a running job's lease is renewed, and a cancel noticed (at most a third of the lease)
-PROGRESS_POLL_S = 1.0  # how often a track job's progress is read from the tracking runner
 DETECT_CHUNK = 32  # frames a detect job sends the runner at a time (one progress and partial event each)
 
 
@@ -196,26 +204,65 @@ class JobWorker:
 
     async def track(self, job: Job, request: Any) -> Any:
         track_job = await self.tasks.check_track(request)
-        track_job.job_id = job.job_id  # the tracking runner reports this job's progress under this id
-        await self.progress(job, 0, None, "frames")
-        watcher = asyncio.create_task(self.watch_tracking(job))
-        try:
-            response = await self.tasks.run_track(request, track_job)
-        finally:
-            watcher.cancel()
-        await self.progress(job, response.frames_processed, response.frames_processed, "frames")
-        return response
+        track_job.job_id = job.job_id  # the tracking runner shows this job's progress under this id
+        _, info = await self.tasks.probe(request.video_path, request.video_id)
+        return await self.tasks.run_track(request, track_job,
+                                          follow=lambda prepared: self.follow_track(job, prepared, info))
 
-    async def watch_tracking(self, job: Job) -> None:
-        """Copy the tracking runner's count of processed frames into the job's progress while it runs."""
-        seen = -1
-        while True:
-            await asyncio.sleep(PROGRESS_POLL_S)
-            try:
-                status = await self.tracker.to_async.status()
-            except Exception:  # noqa: BLE001 — progress is best effort; the job itself reports a dead runner
-                continue
-            progress = (status.jobs or {}).get(job.job_id)
-            if progress and progress["frames_done"] > seen:
-                seen = progress["frames_done"]
-                await self.progress(job, seen, progress["frames_total"], "frames")
+    async def follow_track(self, job: Job, track_job: TrackJob, info: VideoInfo) -> TrackResult:
+        """The tracking runner's chunks, each checkpointed with its partial and progress events; after a crash, from
+        the last checkpoint on (the tracks recorded so far are read back from its parts)."""
+        recorder = new_recorder(track_job, info.width, info.height)
+        saved = await to_thread.run_sync(self.store.checkpoint, job.job_id)
+        resume = None if saved is None else FollowState.model_validate(saved)
+        if resume is not None:
+            for part in await to_thread.run_sync(self.store.checkpoint_parts, job.job_id):
+                for observed in part:
+                    recorder.record(Observed.model_validate(observed))
+            log.info("job %s: going on from its checkpoint after %d frames", job.job_id, resume.steps_done)
+        else:
+            await self.progress(job, 0, None, "frames")
+        try:
+            async with aclosing(self.track_chunks(track_job, resume)) as chunks:
+                async for chunk in chunks:
+                    if chunk.error:
+                        raise ServiceError.from_dict(chunk.error)
+                    for observed in chunk.observed:
+                        recorder.record(observed)
+                    await self.checkpoint(job, chunk)
+                    if chunk.last:
+                        return TrackResult(tracks=recorder.tracks(), frames_processed=chunk.frames_total)
+        except asyncio.CancelledError:  # cancelled, lease lost, or this process stops: so does the runner's work
+            with suppress(Exception):  # a runner that died has stopped already
+                await self.tracker.to_async.stop(job.job_id)
+            raise
+        raise RunnerUnavailable("the tracking runner ended the job's stream before its last frame")
+
+    async def track_chunks(self, track_job: TrackJob, resume: FollowState | None) -> AsyncGenerator[TrackChunk]:
+        """The runner's stream, a chunk a line (the bytes arrive in pieces of any size)."""
+        stream = self.tracker.to_async.track_chunks(track_job, resume, self.config.jobs.track_chunk_frames)
+        pending = ""
+        async with aclosing(stream):
+            async for piece in stream:
+                pending += piece.decode() if isinstance(piece, bytes) else piece
+                *lines, pending = pending.split("\n")
+                for line in lines:
+                    yield TrackChunk.model_validate_json(line)
+
+    async def checkpoint(self, job: Job, chunk: TrackChunk) -> None:
+        """The chunk's observations and the state after it, with the events that report it, in one write."""
+        progress = {"done": chunk.frames_done, "total": chunk.frames_total, "unit": "frames"}
+        partial = {"final": False, "chunk": chunk.index, "frames_done": chunk.frames_done,
+                   "boxes": [provisional_box(o) for o in chunk.observed]}
+        await to_thread.run_sync(lambda: self.store.save_checkpoint(
+            job.job_id, self.owner, chunk.state.model_dump(mode="json"),
+            part=[o.model_dump(mode="json") for o in chunk.observed],
+            progress=Progress(chunk.frames_done, chunk.frames_total, "frames"),
+            events=[("partial", partial), ("progress", progress)]))
+
+
+def provisional_box(observed: Observed) -> dict[str, Any]:
+    """A box of a track job's `partial` event, as the result will show it: `object_id` is the tracker's id before
+    tracklet linking (the result may join it to an earlier track) and gaps are not filled yet."""
+    return {"object_id": observed.object_id, "label": observed.label, "frame_number": observed.frame_number,
+            "bbox": to_bbox(observed.box).model_dump(), "confidence": confidence_of(observed.score)}

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from services.jobs.store import (
+    MIGRATIONS,
     SCHEMA_VERSION,
     CorruptStore,
     Job,
@@ -267,6 +268,25 @@ def test_a_checkpoint_is_replaced_and_outlives_a_lost_lease(store):
     assert store.checkpoint("no-such-job") is None
 
 
+def test_a_checkpoint_in_parts_keeps_every_part_with_its_progress_and_events(store):
+    job = store.submit("track", "tracking", {})[0]
+    claim(store, "a")
+    for chunk in (1, 2):
+        store.save_checkpoint(job.job_id, "a", {"chunks_done": chunk}, part=[{"frame": chunk}],
+                              progress=Progress(10 * chunk, 30, "frames"),
+                              events=[("partial", {"chunk": chunk}), ("progress", {"done": 10 * chunk})])
+    with pytest.raises(LeaseLost):  # an intruder writes none of it
+        store.save_checkpoint(job.job_id, "b", {"chunks_done": 3}, part=[{"frame": 3}], events=[("partial", {})])
+
+    assert store.checkpoint(job.job_id) == {"chunks_done": 2}
+    assert store.checkpoint_parts(job.job_id) == [[{"frame": 1}], [{"frame": 2}]]
+    assert store.get(job.job_id).progress == Progress(20, 30, "frames")
+    assert [(kind, data) for _, kind, data in store.events(job.job_id)] == [
+        ("partial", {"chunk": 1}), ("progress", {"done": 10}), ("partial", {"chunk": 2}), ("progress", {"done": 20})]
+    store.finish(job.job_id, "a", result=b"{}")  # a finished job is never resumed: the checkpoint goes
+    assert store.checkpoint(job.job_id) is None and store.checkpoint_parts(job.job_id) == []
+
+
 def test_cancel_stops_a_queued_job_at_once_and_asks_a_running_one(store):
     queued = store.submit("detect", "detection", {})[0]
     cancelled = store.cancel(queued.job_id)
@@ -345,7 +365,6 @@ def test_finish_refuses_an_outcome_that_does_not_fit_its_status(store):
 def test_expire_removes_old_results_and_keeps_the_rows(store):
     done = store.submit("detect", "detection", {})[0]
     claim(store, "a")
-    store.save_checkpoint(done.job_id, "a", {"frame": 1})
     store.finish(done.job_id, "a", result=b"{}")
     running = store.submit("track", "tracking", {})[0]
     claim(store, "b")
@@ -358,7 +377,7 @@ def test_expire_removes_old_results_and_keeps_the_rows(store):
     with pytest.raises(ResultExpired):
         store.result(done.job_id)
     kept = store.get(done.job_id)
-    assert (kept.status, kept.result_expired) == ("succeeded", True) and store.checkpoint(done.job_id) is None
+    assert (kept.status, kept.result_expired) == ("succeeded", True)
     assert store.get(running.job_id).result_expired is False
     assert store.expire(retention_s=60, now=time.time() + 120) == 0
 
@@ -485,6 +504,27 @@ def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path):
     with pytest.raises(NewerSchema, match=str(path)):
         SQLiteJobStore(tmp_path)
     assert path.read_bytes() == before
+
+
+def test_a_file_of_the_first_schema_is_migrated_with_its_jobs(tmp_path):
+    conn = sqlite3.connect(tmp_path / "jobs.db")
+    for statement in MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO jobs (job_id, task, runner, request, status, progress, created_at) VALUES "
+                 "('old', 'track', 'tracking', '{}', 'queued', ?, 1.0)",
+                 ('{"done": 0, "total": null, "unit": "frames"}',))
+    conn.commit()
+    conn.close()
+
+    with SQLiteJobStore(tmp_path) as store:
+        job = claim(store, "a")
+        assert job.job_id == "old"
+        store.save_checkpoint("old", "a", {"chunks_done": 1}, part=[1])  # the table version 2 added
+        assert store.checkpoint_parts("old") == [[1]]
+    conn = sqlite3.connect(tmp_path / "jobs.db")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
 
 
 def test_a_new_file_gets_the_current_schema_version(tmp_path):
