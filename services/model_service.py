@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from contextlib import suppress
 from typing import Any
 
 import aiohttp
@@ -244,7 +245,11 @@ class ModelService:
         """Queue a task's request as a job: 202 with the job, refused at once for whatever its synchronous route
         would refuse."""
         job, created = await self.jobs.submit(body, idempotency_key)
-        return job if created else JSONResponse(job.model_dump(mode="json"), status_code=200)
+        if created:
+            with suppress(Exception):  # the worker also polls: a wake-up lost costs at most its poll interval
+                await self.worker.to_async.wake()
+            return job
+        return JSONResponse(job.model_dump(mode="json"), status_code=200)
 
     @http.get("/api/jobs", response_model=JobList, operation_id="list_jobs")
     @service_errors

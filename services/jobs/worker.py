@@ -43,7 +43,7 @@ from services.tasks import Tasks
 
 log = logging.getLogger(__name__)
 CONFIG = get_config()
-CLAIM_POLL_S = 0.5  # how often an idle worker looks for queued jobs
+CLAIM_POLL_S = 0.5  # how often an idle worker looks for queued jobs, when no submit or finished job wakes it
 EXPIRE_EVERY_S = 600  # how often results past their retention are removed (a quarter of it, when shorter)
 RENEW_EVERY_S = 1.0  # how often a running job's lease is renewed, and a cancel noticed (at most a third of the lease)
 DETECT_CHUNK = 32  # frames a detect job sends the runner at a time (one progress and partial event each)
@@ -68,9 +68,11 @@ class JobWorker:
         self.running: dict[str, asyncio.Task] = {}
         self.stopped: dict[str, str] = {}  # job id -> why its run was stopped
         self._loop: asyncio.Task | None = None
+        self._wakeup: asyncio.Event | None = None  # made on the server's loop (on_startup)
 
     @bentoml.on_startup
     async def start(self) -> None:
+        self._wakeup = asyncio.Event()
         self._loop = asyncio.create_task(self.claim_loop())
 
     @bentoml.on_shutdown
@@ -79,6 +81,15 @@ class JobWorker:
             self._loop.cancel()
         for task in self.running.values():  # their leases run out: another start takes them again
             task.cancel()
+
+    @bentoml.api
+    async def wake(self) -> None:
+        """Look for queued jobs now (the public service calls it after a submit) instead of at the next poll."""
+        self.wake_up()
+
+    def wake_up(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
 
     @bentoml.api
     async def status(self) -> dict[str, Any]:
@@ -100,7 +111,10 @@ class JobWorker:
                         log.info("removed the results of %d jobs past their retention", removed)
             except Exception:  # noqa: BLE001 — a store error must not end the loop: the next poll tries again
                 log.exception("claiming jobs failed")
-            await asyncio.sleep(CLAIM_POLL_S)
+            assert self._wakeup is not None  # made before the loop started
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), CLAIM_POLL_S)
+            self._wakeup.clear()
 
     def record_counts(self) -> None:
         metrics.job_counts(self.store.counts(), self.store.queue_length())
@@ -136,6 +150,7 @@ class JobWorker:
         finally:
             lease.cancel()
             self.running.pop(job.job_id, None)
+            self.wake_up()  # its slot is free: the next queued job may start now
 
     async def keep_lease(self, job: Job, work: asyncio.Task) -> None:
         """Renew the lease; stop the work when the job is cancelled or the lease was lost."""

@@ -124,6 +124,43 @@ def test_events_come_in_order_and_a_reconnect_resumes_after_the_last_one(client,
     assert read_events(client, job["job_id"]) == events  # a finished job's stream replays and ends
 
 
+def test_two_hundred_jobs_from_sixteen_clients_all_succeed_each_run_once(service, demo_video, tracking_video):
+    def job_for(i: int) -> tuple[str, dict]:
+        if i % 25 == 0:  # a few short tracks among the detections: two runners' limits at once
+            return "track", {"video_path": str(tracking_video), "model": "yolo11n-seg", "include_masks": False,
+                             "frame_range": {"start": i % 100, "end": i % 100 + 9}}
+        return "detect", {"video_path": str(demo_video), "model": "yolo11n", "frame_numbers": [i % 250]}
+
+    def one_client(numbers: range) -> list[tuple[int, str]]:
+        with httpx.Client(base_url=service["url"], timeout=600) as own:
+            submitted = []
+            for i in numbers:
+                response = submit(own, *job_for(i))
+                assert response.status_code == 202, response.text
+                submitted.append((i, response.json()["job_id"]))
+            return submitted
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = dict(pair for batch in pool.map(one_client, [range(c, 200, 16) for c in range(16)]) for pair in batch)
+    assert sorted(ids) == list(range(200)) and len(set(ids.values())) == 200
+
+    with httpx.Client(base_url=service["url"], timeout=600) as client:
+        def all_finished():
+            """the 200 jobs finished"""
+            jobs = {job_id: client.get(f"/api/jobs/{job_id}").json() for job_id in ids.values()}
+            return jobs if all(j["status"] in ("succeeded", "failed", "cancelled") for j in jobs.values()) else None
+        jobs = wait_for(all_finished, within_s=900, every_s=2)
+        assert {j["status"] for j in jobs.values()} == {"succeeded"}
+        assert {j["attempts"] for j in jobs.values()} == {1}  # none was taken twice
+        for i, job_id in ids.items():
+            events = read_events(client, job_id)
+            assert [kind for _, kind, _ in events].count("done") == 1
+            assert sum(kind == "progress" and data["done"] == 0 for _, kind, data in events) == 1  # started once
+            if job_for(i)[0] == "detect":
+                result = client.get(f"/api/jobs/{job_id}/result").json()
+                assert [f["frame_number"] for f in result["detections"]] == [i % 250]
+
+
 def test_a_repeated_submit_with_an_idempotency_key_returns_the_first_job(client, detect_job_request):
     first = submit(client, "detect", detect_job_request, **{"Idempotency-Key": "batch-7"})
     again = submit(client, "detect", detect_job_request, **{"Idempotency-Key": "batch-7"})
