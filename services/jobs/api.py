@@ -44,7 +44,7 @@ from services.tasks import Tasks
 REQUESTS: dict[str, type[BaseModel]] = {"detect": DetectRequest, "track": TrackRequest,
                                         "summarize": SummarizeRequest, "augment": AugmentRequest}
 RUNNER_OF = {"detect": "detection", "track": "tracking", "summarize": "language", "augment": "language"}
-EVENT_POLL_S = 0.25  # how often an open event stream looks for new events
+EVENT_POLL_S = 0.1  # how often an open event stream looks for new events
 QUEUE_FULL_RETRY_S = 30
 
 
