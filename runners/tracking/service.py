@@ -241,6 +241,8 @@ class TrackingRunner(PooledModels):
                                     "started": time.time()}
         self.jobs[job_id] = progress
         done_before = state.steps_done
+        log.info("job %s: tracking frames %d-%d (%d processed) with %s%s", job_id, job.start, job.end, len(frames),
+                 job.model, f", going on after {done_before}" if done_before else "")
         try:
             with self.pool.use(job.model) as tracker:
                 follower = ObjectFollower(self, job, tracker, info.width, info.height, state)
