@@ -25,6 +25,7 @@ from sse_starlette import EventSourceResponse
 from runners.core.config import ServiceConfig, get_config
 from runners.core.device import format_bytes
 from runners.core.errors import (
+    BadRequest,
     RunnerUnavailable,
     ServiceError,
 )
@@ -35,7 +36,8 @@ from runners.tracking.service import (
     TrackingRunner,
 )
 from services.auth import ApiKeyMiddleware
-from services.errors import ErrorEnvelopeMiddleware, error_response
+from services.errors import ErrorEnvelopeMiddleware, error_response, pydantic_message
+from services.exports import Exported, export
 from services.jobs.api import Jobs, open_store
 from services.jobs.worker import JobWorker
 from services.openapi import serve_published_contract
@@ -44,6 +46,9 @@ from services.schemas import (
     AugmentResponse,
     DetectRequest,
     DetectResponse,
+    ExportFormat,
+    ExportRequest,
+    ExportVideo,
     HealthResponse,
     JobList,
     JobResponse,
@@ -104,6 +109,19 @@ def service_errors(endpoint):
             log.exception("response broke the API contract")
             raise RuntimeError(f"response validation failed: {exc.error_count()} errors") from None
     return wrapper
+
+
+# A file: XML and CSV bytes, and JSON of any shape (COCO is an object, Label Studio's tasks an array). XML is listed
+# first so that generated clients, which read a response by its first type, hand back the bytes of every format
+# (clients/openapi-python-client.yaml reads XML as bytes).
+EXPORT_TYPES: dict[str, Any] = {"application/xml": {"schema": {"type": "string", "format": "binary"}},
+                                "text/csv": {"schema": {"type": "string", "format": "binary"}},
+                                "application/json": {"schema": {}}}
+
+
+def file_response(exported: Exported) -> Response:
+    return Response(exported.body, media_type=exported.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'})
 
 
 def reply_with(error: ServiceError, ctx: bentoml.Context | None):
@@ -251,6 +269,25 @@ class ModelService:
             return job
         return JSONResponse(job.model_dump(mode="json"), status_code=200)
 
+    @http.post("/api/export", operation_id="export_result",
+               responses={200: {"description": "the file, named in Content-Disposition", "content": EXPORT_TYPES}},
+               response_class=Response)
+    @service_errors
+    async def export_result(self, body: ExportRequest):
+        """A detect or track result as the file an annotation tool imports: coco, coco-video (TAO), mot, cvat (CVAT
+        for video 1.1) or labelstudio (video rectangles)."""
+        video = body.video
+        if video is None:
+            if isinstance(body.result, TrackResponse):
+                raise BadRequest("video is needed to export a track result (width, height, fps, frame_count)",
+                                 field="video")
+            try:
+                video = ExportVideo(**body.result.video.model_dump())
+            except ValidationError as exc:
+                message, field = pydantic_message(exc.errors())
+                raise BadRequest(f"result.video: {message}; give video", field=f"result.video.{field}") from None
+        return file_response(await anyio.to_thread.run_sync(export, body.format, body.result, video))
+
     @http.get("/api/jobs", response_model=JobList, operation_id="list_jobs")
     @service_errors
     async def list_jobs(self, status: JobStatus | None = None, task: JobTask | None = None,
@@ -270,11 +307,15 @@ class ModelService:
         return await self.jobs.cancel(job_id)
 
     @http.get("/api/jobs/{job_id}/result", operation_id="job_result",
-              responses={200: {"description": "exactly the body the task's synchronous route answers",
-                               "content": {"application/json": {"schema": {"type": "object"}}}}})
+              responses={200: {"description": "exactly the body the task's synchronous route answers; with format, "
+                                              "that result as the format's file (as POST /api/export answers)",
+                               "content": EXPORT_TYPES}}, response_class=Response)
     @service_errors
-    async def job_result(self, job_id: str):
-        """A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period."""
+    async def job_result(self, job_id: str, format: ExportFormat | None = None):
+        """A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period. With
+        `format` (detect and track jobs), the file an annotation tool imports."""
+        if format is not None:
+            return file_response(await self.jobs.exported(job_id, format))
         return Response(await self.jobs.result(job_id), media_type="application/json")
 
     @http.get("/api/jobs/{job_id}/events", operation_id="job_events",

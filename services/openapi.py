@@ -52,17 +52,24 @@ ERRORS.update({
                                          "requests at once: retry after the Retry-After seconds"},
     "/api/jobs/{job_id}": JOB_UNKNOWN,
     "/api/jobs/{job_id}/result": {**JOB_UNKNOWN, "409": "the job has not succeeded (details.status says where it is)",
-                                  "410": "the result was removed after jobs.retention_hours"},
+                                  "410": "the result was removed after jobs.retention_hours",
+                                  "400": "format is not one of the formats, does not take this result, or the job is "
+                                         "not a detect or track job"},
     "/api/jobs/{job_id}/events": JOB_UNKNOWN,
+    "/api/export": {**{k: VIDEO_ERRORS[k] for k in EVERY_ROUTE},
+                    "400": "invalid request: an unknown format, a result the format does not take (the message names "
+                           "the formats that do), or a track result without its video"},
 })
 # Tags group the routes (a generated client's modules: video_model_client.api.tasks.detect, ...).
 TAGS = {"/api/detect": "tasks", "/api/track": "tasks", "/api/summarize": "tasks", "/api/augment": "tasks",
         "/models/load": "models", "/models/unload": "models", "/models/info": "models", "/health": "health",
         **{route: "jobs" for route in ("/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result",
-                                       "/api/jobs/{job_id}/events")}}
+                                       "/api/jobs/{job_id}/events")},
+        "/api/export": "exports"}
 TAG_DESCRIPTIONS = {"tasks": "detection, tracking, summarization, ontology suggestions",
                     "models": "which models exist, load and unload them", "health": "the service and its runners",
                     "jobs": "long work as jobs: submit, follow (events), cancel, fetch the result",
+                    "exports": "results as the files annotation tools import (COCO, TAO, MOT, CVAT, Label Studio)",
                     "infrastructure": "probes and Prometheus metrics (BentoML's)"}
 # BentoML's own error and task schemas, which no published route refers to once the envelope replaces them.
 # FastAPI's validation error schemas: this API answers an invalid body with the envelope and 400 instead.

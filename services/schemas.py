@@ -406,3 +406,25 @@ class JobResponse(_Body):
 class JobList(_Body):
     jobs: list[JobResponse]
     next_cursor: str | None = Field(default=None, description="pass as cursor for the next page; none when last")
+
+
+# -- exports --------------------------------------------------------------------------------------------------------
+ExportFormat = Literal["coco", "coco-video", "mot", "cvat", "labelstudio"]
+
+
+class ExportVideo(_Body):
+    """The video a result is about: the formats record its size and timing."""
+    width: int = Field(gt=0, le=100_000)
+    height: int = Field(gt=0, le=100_000)
+    fps: float = Field(gt=0, le=10_000)
+    frame_count: int = Field(gt=0)
+    name: str | None = Field(default=None, max_length=2000,
+                             description="the video's name or URL in the file (Label Studio loads the video from it)")
+
+
+class ExportRequest(_Body):
+    format: ExportFormat = Field(description="coco and cvat and labelstudio take both results; coco-video and mot "
+                                             "take tracks")
+    result: DetectResponse | TrackResponse = Field(description="a /api/detect or /api/track response, as answered")
+    video: ExportVideo | None = Field(default=None, description="needed for a track result; a detect result "
+                                                                "carries its own (name: 'video')")

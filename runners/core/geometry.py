@@ -28,3 +28,33 @@ def encode_rle(mask: np.ndarray) -> dict:
 
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+def rle_runs(counts: str, height: int, width: int) -> list[int]:
+    """The runs of a COCO compressed RLE string (background first), checked: ValueError when it is not one for a
+    `height` x `width` mask. pycocotools reads the string in C without checks and crashes the process on a malformed
+    one, so an RLE that did not come from this service is read here first."""
+    data = counts.encode("utf-8")
+    runs: list[int] = []
+    p = 0
+    while p < len(data):
+        value, shift, more = 0, 0, True
+        while more:
+            if p >= len(data) or shift > 30:
+                raise ValueError("the RLE string ends inside a number")
+            c = data[p] - 48
+            if not 0 <= c < 64:
+                raise ValueError(f"{chr(data[p])!r} is not a character of a COCO RLE string")
+            value |= (c & 0x1F) << shift
+            more = bool(c & 0x20)
+            p, shift = p + 1, shift + 5
+            if not more and c & 0x10:
+                value -= 1 << shift  # a negative difference
+        if len(runs) > 2:  # runs after the third are stored as differences to the run two before
+            value += runs[-2]
+        if value < 0:
+            raise ValueError("the RLE string decodes to a negative run")
+        runs.append(value)
+    if sum(runs) != height * width:
+        raise ValueError(f"the RLE string covers {sum(runs)} pixels, not {height} x {width}")
+    return runs

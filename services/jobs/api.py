@@ -9,6 +9,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from runners.core.config import ConfigError, JobsConfig, ServiceConfig
 from runners.core.errors import BadRequest, Conflict, Gone, NotFound, TooManyRequests
 from services.errors import pydantic_message
+from services.exports import Exported, check_format, export
 from services.jobs.store import (
     FINAL,
     CorruptStore,
@@ -31,18 +33,22 @@ from services.jobs.store import (
 from services.schemas import (
     AugmentRequest,
     DetectRequest,
+    DetectResponse,
     ErrorResponse,
+    ExportVideo,
     JobList,
     JobProgress,
     JobResponse,
     JobSubmit,
     SummarizeRequest,
     TrackRequest,
+    TrackResponse,
 )
 from services.tasks import Tasks
 
 REQUESTS: dict[str, type[BaseModel]] = {"detect": DetectRequest, "track": TrackRequest,
                                         "summarize": SummarizeRequest, "augment": AugmentRequest}
+RESULTS: dict[str, type[DetectResponse] | type[TrackResponse]] = {"detect": DetectResponse, "track": TrackResponse}
 RUNNER_OF = {"detect": "detection", "track": "tracking", "summarize": "language", "augment": "language"}
 EVENT_POLL_S = 0.1  # how often an open event stream looks for new events
 QUEUE_FULL_RETRY_S = 30
@@ -158,6 +164,20 @@ class Jobs:
         except ResultExpired:
             raise Gone(f"the result of job {job_id} was removed after the retention period "
                        f"({self.config.retention_hours:g} h)", retention_hours=self.config.retention_hours) from None
+
+    async def exported(self, job_id: str, format: str) -> Exported:
+        """A detect or track job's result as `format`, the video's size and timing read from the video it names."""
+        check_format(format)
+        job = await self.job(job_id)
+        if job.task not in RESULTS:
+            raise BadRequest(f"format applies to detect and track jobs; job {job_id} is a {job.task} job",
+                             field="format")
+        result = RESULTS[job.task].model_validate_json(await self.result(job_id))
+        request: Any = REQUESTS[job.task].model_validate(job.request)
+        path, info = await self.tasks.probe(request.video_path, request.video_id)
+        video = ExportVideo(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
+                            name=Path(path).name)
+        return await to_thread.run_sync(export, format, result, video)
 
     async def events(self, job_id: str, last_event_id: int) -> AsyncIterator[dict[str, Any]]:
         """The job's events after `last_event_id`, as server-sent events, until its `done` event: a job that has

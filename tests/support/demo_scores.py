@@ -82,19 +82,35 @@ def track_request(video) -> dict:
 def mot_scores(truth: dict, tracks: list[dict], frames: range) -> dict:
     """MOTA and IDF1 (motmetrics) over `frames`, matching at IoU >= 0.5. A hypothesis on a barely visible truth
     object is neither a hit nor a false positive."""
-    acc = mm.MOTAccumulator(auto_id=False)
-    boxes_at: dict[int, list[tuple[int, list[float]]]] = {}
+    hypotheses: dict[int, list[tuple[int, list[float]]]] = {}
     for t in tracks:
         for b in t["boxes"]:
-            boxes_at.setdefault(b["frame_number"], []).append((t["track_id"], xyxy(b["bbox"])))
+            hypotheses.setdefault(b["frame_number"], []).append((t["track_id"], xyxy(b["bbox"])))
+    visible, hidden = truth_by_frame(truth)
+    return mot_scores_of(visible, hidden, hypotheses, frames)
+
+
+def truth_by_frame(truth: dict) -> tuple[dict, dict]:
+    """frame -> [(truth id, box)] of the objects visible enough to count, and of the barely visible ones."""
+    visible: dict[int, list[tuple[int, list[float]]]] = {}
+    hidden: dict[int, list[tuple[int, list[float]]]] = {}
+    for frame in truth["frames"]:
+        for o in frame["objects"]:
+            (visible if o["visible"] >= MIN_VISIBLE else hidden).setdefault(frame["frame_number"], []).append(
+                (o["track_id"], o["bbox"]))
+    return visible, hidden
+
+
+def mot_scores_of(visible: dict, hidden: dict, hypotheses: dict, frames: range) -> dict:
+    """`mot_scores` over boxes by frame: frame -> [(id, [x0, y0, x1, y1])] for the truth objects that count, the
+    barely visible ones, and the hypotheses."""
+    acc = mm.MOTAccumulator(auto_id=False)
     for n in frames:
-        objects = truth["frames"][n]["objects"]
-        gt = [o for o in objects if o["visible"] >= MIN_VISIBLE]
-        hidden = [o for o in objects if o["visible"] < MIN_VISIBLE]
-        hyp = [(i, b) for i, b in boxes_at.get(n, []) if not any(box_iou(b, o["bbox"]) >= 0.5 for o in hidden)]
-        distances = [[1 - box_iou(o["bbox"], b) if box_iou(o["bbox"], b) >= 0.5 else np.nan for _, b in hyp]
-                     for o in gt]
-        acc.update([o["track_id"] for o in gt], [i for i, _ in hyp], distances, frameid=n)
+        gt = visible.get(n, [])
+        hyp = [(i, b) for i, b in hypotheses.get(n, [])
+               if not any(box_iou(b, h) >= 0.5 for _, h in hidden.get(n, []))]
+        distances = [[1 - box_iou(g, b) if box_iou(g, b) >= 0.5 else np.nan for _, b in hyp] for _, g in gt]
+        acc.update([i for i, _ in gt], [i for i, _ in hyp], distances, frameid=n)
     summary = mm.metrics.create().compute(acc, metrics=["mota", "idf1", "num_switches"], name="all")
     return {k: float(summary[k].iloc[0]) for k in ("mota", "idf1", "num_switches")}
 

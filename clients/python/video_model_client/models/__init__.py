@@ -11,6 +11,9 @@ from .detected_object import DetectedObject
 from .error_response import ErrorResponse
 from .error_response_details import ErrorResponseDetails
 from .existing_ontology import ExistingOntology
+from .export_request import ExportRequest
+from .export_request_format import ExportRequestFormat
+from .export_video import ExportVideo
 from .frame_detections import FrameDetections
 from .frame_range import FrameRange
 from .health_response import HealthResponse
@@ -25,7 +28,7 @@ from .job_response import JobResponse
 from .job_response_request import JobResponseRequest
 from .job_response_status import JobResponseStatus
 from .job_response_task import JobResponseTask
-from .job_result_response_200 import JobResultResponse200
+from .job_result_format_type_0 import JobResultFormatType0
 from .job_submit import JobSubmit
 from .job_submit_request import JobSubmitRequest
 from .job_submit_task import JobSubmitTask
@@ -76,6 +79,9 @@ __all__ = (
     "ErrorResponse",
     "ErrorResponseDetails",
     "ExistingOntology",
+    "ExportRequest",
+    "ExportRequestFormat",
+    "ExportVideo",
     "FrameDetections",
     "FrameRange",
     "HealthResponse",
@@ -90,7 +96,7 @@ __all__ = (
     "JobResponseRequest",
     "JobResponseStatus",
     "JobResponseTask",
-    "JobResultResponse200",
+    "JobResultFormatType0",
     "JobSubmit",
     "JobSubmitRequest",
     "JobSubmitTask",

@@ -1,4 +1,5 @@
 from http import HTTPStatus
+from io import BytesIO
 from typing import Any
 from urllib.parse import quote
 
@@ -7,31 +8,50 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
-from ...models.job_result_response_200 import JobResultResponse200
-from ...types import Response
+from ...models.job_result_format_type_0 import JobResultFormatType0
+from ...types import UNSET, File, Response, Unset
 
 
 def _get_kwargs(
     job_id: str,
+    *,
+    format_: JobResultFormatType0 | None | Unset = UNSET,
 ) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_format_: None | str | Unset
+    if isinstance(format_, Unset):
+        json_format_ = UNSET
+    elif isinstance(format_, JobResultFormatType0):
+        json_format_ = format_.value
+    else:
+        json_format_ = format_
+    params["format"] = json_format_
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {
         "method": "get",
         "url": "/api/jobs/{job_id}/result".format(
             job_id=quote(str(job_id), safe=""),
         ),
+        "params": params,
     }
 
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | JobResultResponse200 | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> ErrorResponse | File | None:
     if response.status_code == 200:
-        response_200 = JobResultResponse200.from_dict(response.json())
+        response_200 = File(payload=BytesIO(response.content))
 
         return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorResponse.from_dict(response.json())
+
+        return response_400
 
     if response.status_code == 404:
         response_404 = ErrorResponse.from_dict(response.json())
@@ -56,7 +76,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | JobResultResponse200]:
+) -> Response[ErrorResponse | File]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -69,24 +89,28 @@ def sync_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | JobResultResponse200]:
+    format_: JobResultFormatType0 | None | Unset = UNSET,
+) -> Response[ErrorResponse | File]:
     """Job Result
 
-     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period.
+     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period. With
+    `format` (detect and track jobs), the file an annotation tool imports.
 
     Args:
         job_id (str):
+        format_ (JobResultFormatType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobResultResponse200]
+        Response[ErrorResponse | File]
     """
 
     kwargs = _get_kwargs(
         job_id=job_id,
+        format_=format_,
     )
 
     response = client.get_httpx_client().request(
@@ -100,25 +124,29 @@ def sync(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorResponse | JobResultResponse200 | None:
+    format_: JobResultFormatType0 | None | Unset = UNSET,
+) -> ErrorResponse | File | None:
     """Job Result
 
-     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period.
+     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period. With
+    `format` (detect and track jobs), the file an annotation tool imports.
 
     Args:
         job_id (str):
+        format_ (JobResultFormatType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobResultResponse200
+        ErrorResponse | File
     """
 
     return sync_detailed(
         job_id=job_id,
         client=client,
+        format_=format_,
     ).parsed
 
 
@@ -126,24 +154,28 @@ async def asyncio_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | JobResultResponse200]:
+    format_: JobResultFormatType0 | None | Unset = UNSET,
+) -> Response[ErrorResponse | File]:
     """Job Result
 
-     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period.
+     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period. With
+    `format` (detect and track jobs), the file an annotation tool imports.
 
     Args:
         job_id (str):
+        format_ (JobResultFormatType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | JobResultResponse200]
+        Response[ErrorResponse | File]
     """
 
     kwargs = _get_kwargs(
         job_id=job_id,
+        format_=format_,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -155,25 +187,29 @@ async def asyncio(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorResponse | JobResultResponse200 | None:
+    format_: JobResultFormatType0 | None | Unset = UNSET,
+) -> ErrorResponse | File | None:
     """Job Result
 
-     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period.
+     A succeeded job's result; 409 before it succeeded, 410 once removed after the retention period. With
+    `format` (detect and track jobs), the file an annotation tool imports.
 
     Args:
         job_id (str):
+        format_ (JobResultFormatType0 | None | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | JobResultResponse200
+        ErrorResponse | File
     """
 
     return (
         await asyncio_detailed(
             job_id=job_id,
             client=client,
+            format_=format_,
         )
     ).parsed
