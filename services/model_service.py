@@ -41,6 +41,7 @@ from services.exports import Exported, export
 from services.jobs.api import Jobs, open_store
 from services.jobs.worker import JobWorker
 from services.openapi import serve_published_contract
+from services.previews import preview
 from services.schemas import (
     AugmentRequest,
     AugmentResponse,
@@ -59,6 +60,7 @@ from services.schemas import (
     ModelDescription,
     ModelRequest,
     ModelsInfoResponse,
+    RenderRequest,
     SummarizeRequest,
     SummarizeResponse,
     TrackRequest,
@@ -117,6 +119,10 @@ def service_errors(endpoint):
 EXPORT_TYPES: dict[str, Any] = {"application/xml": {"schema": {"type": "string", "format": "binary"}},
                                 "text/csv": {"schema": {"type": "string", "format": "binary"}},
                                 "application/json": {"schema": {}}}
+
+
+PREVIEW_TYPES: dict[str, Any] = {"video/mp4": {"schema": {"type": "string", "format": "binary"}},
+                                 "image/png": {"schema": {"type": "string", "format": "binary"}}}
 
 
 def file_response(exported: Exported) -> Response:
@@ -288,6 +294,16 @@ class ModelService:
                 raise BadRequest(f"result.video: {message}; give video", field=f"result.video.{field}") from None
         return file_response(await anyio.to_thread.run_sync(export, body.format, body.result, video))
 
+    @http.post("/api/render", operation_id="render_result", response_class=Response,
+               responses={200: {"description": "the preview, named in Content-Disposition",
+                                "content": PREVIEW_TYPES}})
+    @service_errors
+    async def render_result(self, body: RenderRequest):
+        """A picture of a detect or track result over its video: an MP4 with the boxes, ids, labels and masks drawn
+        (one colour per track; interpolated boxes by their corners), or a PNG contact sheet of chosen frames."""
+        return file_response(await preview(self.tasks, body.result, body.video_path, body.video_id, body.format,
+                                           body.frame_numbers, body.max_side))
+
     @http.get("/api/jobs", response_model=JobList, operation_id="list_jobs")
     @service_errors
     async def list_jobs(self, status: JobStatus | None = None, task: JobTask | None = None,
@@ -317,6 +333,16 @@ class ModelService:
         if format is not None:
             return file_response(await self.jobs.exported(job_id, format))
         return Response(await self.jobs.result(job_id), media_type="application/json")
+
+    @http.get("/api/jobs/{job_id}/preview.mp4", operation_id="job_preview", response_class=Response,
+              responses={200: {"description": "the job's result drawn over its video, as POST /api/render draws it",
+                               "content": {"video/mp4": PREVIEW_TYPES["video/mp4"]}}})
+    @service_errors
+    async def job_preview(self, job_id: str):
+        """A detect or track job's result as an MP4 preview (at most 3000 frames: POST /api/render shows a longer
+        result a range at a time)."""
+        result, request = await self.jobs.result_and_request(job_id)
+        return file_response(await preview(self.tasks, result, request.video_path, request.video_id))
 
     @http.get("/api/jobs/{job_id}/events", operation_id="job_events",
               responses={200: {"description": "server-sent events (progress, partial, done), each one's data a JSON "

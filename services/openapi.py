@@ -56,6 +56,12 @@ ERRORS.update({
                                   "400": "format is not one of the formats, does not take this result, or the job is "
                                          "not a detect or track job"},
     "/api/jobs/{job_id}/events": JOB_UNKNOWN,
+    "/api/render": VIDEO_ERRORS,
+    "/api/jobs/{job_id}/preview.mp4": {**VIDEO_ERRORS, **JOB_UNKNOWN,
+                                       "400": "the job is not a detect or track job, or its result has more frames "
+                                              "than one preview renders",
+                                       "409": "the job has not succeeded (details.status says where it is)",
+                                       "410": "the result was removed after jobs.retention_hours"},
     "/api/export": {**{k: VIDEO_ERRORS[k] for k in EVERY_ROUTE},
                     "400": "invalid request: an unknown format, a result the format does not take (the message names "
                            "the formats that do), or a track result without its video"},
@@ -65,11 +71,12 @@ TAGS = {"/api/detect": "tasks", "/api/track": "tasks", "/api/summarize": "tasks"
         "/models/load": "models", "/models/unload": "models", "/models/info": "models", "/health": "health",
         **{route: "jobs" for route in ("/api/jobs", "/api/jobs/{job_id}", "/api/jobs/{job_id}/result",
                                        "/api/jobs/{job_id}/events")},
-        "/api/export": "exports"}
+        "/api/export": "exports", "/api/render": "exports", "/api/jobs/{job_id}/preview.mp4": "jobs"}
 TAG_DESCRIPTIONS = {"tasks": "detection, tracking, summarization, ontology suggestions",
                     "models": "which models exist, load and unload them", "health": "the service and its runners",
                     "jobs": "long work as jobs: submit, follow (events), cancel, fetch the result",
-                    "exports": "results as the files annotation tools import (COCO, TAO, MOT, CVAT, Label Studio)",
+                    "exports": "results as the files annotation tools import (COCO, TAO, MOT, CVAT, Label Studio), and "
+                               "pictures of them (MP4, PNG)",
                     "infrastructure": "probes and Prometheus metrics (BentoML's)"}
 # BentoML's own error and task schemas, which no published route refers to once the envelope replaces them.
 # FastAPI's validation error schemas: this API answers an invalid body with the envelope and 400 instead.

@@ -428,3 +428,15 @@ class ExportRequest(_Body):
     result: DetectResponse | TrackResponse = Field(description="a /api/detect or /api/track response, as answered")
     video: ExportVideo | None = Field(default=None, description="needed for a track result; a detect result "
                                                                 "carries its own (name: 'video')")
+
+
+# -- previews -------------------------------------------------------------------------------------------------------
+class RenderRequest(VideoRef):
+    result: DetectResponse | TrackResponse = Field(description="a /api/detect or /api/track response about this video")
+    format: Literal["mp4", "png"] = Field(default="mp4", description="an H.264 MP4 of the frames, or a PNG contact "
+                                                                      "sheet of some of them")
+    frame_numbers: list[int] | None = Field(
+        default=None, min_length=1, max_length=3000,
+        description="the frames to show; default: the result's (an MP4 of all of them, a sheet of 16 spread over "
+                    "them)")
+    max_side: int = Field(default=960, ge=64, le=3840, description="the longer side of a frame, in pixels, at most")

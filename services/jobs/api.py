@@ -165,15 +165,19 @@ class Jobs:
             raise Gone(f"the result of job {job_id} was removed after the retention period "
                        f"({self.config.retention_hours:g} h)", retention_hours=self.config.retention_hours) from None
 
+    async def result_and_request(self, job_id: str, what: str = "a preview") -> tuple[Any, Any]:
+        """A detect or track job's result and request, parsed (400 for the other tasks, which have no boxes)."""
+        job = await self.job(job_id)
+        if job.task not in RESULTS:
+            raise BadRequest(f"{what} is made of detect and track results; job {job_id} is a {job.task} job",
+                             field="job_id")
+        result = RESULTS[job.task].model_validate_json(await self.result(job_id))
+        return result, REQUESTS[job.task].model_validate(job.request)
+
     async def exported(self, job_id: str, format: str) -> Exported:
         """A detect or track job's result as `format`, the video's size and timing read from the video it names."""
         check_format(format)
-        job = await self.job(job_id)
-        if job.task not in RESULTS:
-            raise BadRequest(f"format applies to detect and track jobs; job {job_id} is a {job.task} job",
-                             field="format")
-        result = RESULTS[job.task].model_validate_json(await self.result(job_id))
-        request: Any = REQUESTS[job.task].model_validate(job.request)
+        result, request = await self.result_and_request(job_id, what="an export")
         path, info = await self.tasks.probe(request.video_path, request.video_id)
         video = ExportVideo(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
                             name=Path(path).name)

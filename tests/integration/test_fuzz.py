@@ -29,7 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 ROUTES = {"/health", "/models/info", "/models/load", "/models/unload", "/api/detect", "/api/track", "/api/summarize",
           "/api/augment", "/livez", "/readyz", "/healthz", "/metrics", "/api/jobs", "/api/jobs/{job_id}",
-          "/api/jobs/{job_id}/result", "/api/jobs/{job_id}/events", "/api/export"}
+          "/api/jobs/{job_id}/result", "/api/jobs/{job_id}/events", "/api/export",
+          "/api/render", "/api/jobs/{job_id}/preview.mp4"}
 OPERATIONS = len(ROUTES) + 2  # /api/jobs has two (submit, list), and so has /api/jobs/{job_id} (get, cancel)
 
 

@@ -51,6 +51,8 @@ from .post_validation_dropped import PostValidationDropped
 from .post_validation_removed import PostValidationRemoved
 from .post_validation_repaired import PostValidationRepaired
 from .relationship_suggestion import RelationshipSuggestion
+from .render_request import RenderRequest
+from .render_request_format import RenderRequestFormat
 from .rle_mask import RLEMask
 from .role_suggestion import RoleSuggestion
 from .summarize_request import SummarizeRequest
@@ -119,6 +121,8 @@ __all__ = (
     "PostValidationRemoved",
     "PostValidationRepaired",
     "RelationshipSuggestion",
+    "RenderRequest",
+    "RenderRequestFormat",
     "RLEMask",
     "RoleSuggestion",
     "SummarizeRequest",
