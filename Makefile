@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO ?= demo
 PORT ?= 3000
 
-.PHONY: install demo vllm-cpu serve serve-config lint test test-fast spread bench build build-cpu openapi client clean
+.PHONY: install demo vllm-cpu readers serve serve-config lint test test-fast spread bench build build-cpu openapi client clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
@@ -32,7 +32,10 @@ lint: install  ## style, import order, complexity (ruff), types of runners/ and 
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: demo vllm-cpu
+readers:  ## datumaro and label-studio-sdk in .engines/readers: the export tests' CVAT and Label Studio readers (~1 min, once)
+	scripts/install_readers.sh
+
+test: demo vllm-cpu readers
 	DEMO_DIR=$(abspath $(DEMO)) $(PY) -m pytest
 
 test-fast: install

@@ -1,6 +1,6 @@
 """Each export format read back by the field's own reader: pycocotools for `coco` and `coco-video`, motmetrics for
-`mot`; the CVAT and Label Studio files by datumaro and label-studio-sdk (tests/readers, an environment of their own).
-"""
+`mot`, datumaro's CVAT importer for `cvat`, label-studio-sdk for `labelstudio` (the last two in an environment of
+their own: scripts/install_readers.sh, tests/readers)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from pycocotools.coco import COCO
 from runners.core.errors import BadRequest
 from services.exports import FORMATS, export
 from services.schemas import DetectResponse, ExportVideo, TrackResponse
+from tests.support.readers import read_export
 
 VIDEO = ExportVideo(width=200, height=100, fps=25.0, frame_count=50, name="clip.mp4")
 
@@ -183,3 +184,51 @@ def test_boxes_on_frames_outside_the_video_or_masks_of_another_size_are_refused(
     garbage.tracks[1].boxes[1].mask.counts = "é\x00no RLE"  # pycocotools would crash the process on it
     with pytest.raises(BadRequest, match=r"result.tracks\[1\].boxes\[1\].mask.counts is not a COCO RLE"):
         export("coco", garbage, VIDEO)
+
+
+# -- read back by the field's own readers (their own environment: scripts/install_readers.sh) ------------------------
+LABEL_CONFIG = """<View>
+  <Labels name="label" toName="video"><Label value="car"/><Label value="person"/><Label value="circle"/>
+    <Label value="square"/></Labels>
+  <Video name="video" value="$video" framerate="25"/>
+  <VideoRectangle name="box" toName="video"/>
+</View>"""
+
+
+def test_cvat_tracks_read_back_by_datumaro(tmp_path):
+    path = tmp_path / "annotations.xml"
+    path.write_bytes(export("cvat", tracks(), VIDEO).body)
+    read = read_export("cvat", path)
+    assert read["labels"] == ["car", "person"]
+    inside = [(b["frame"], b["label"], b["keyframe"]) for b in read["boxes"] if not b["outside"]]
+    assert inside == [(0, "car", True), (1, "car", True), (2, "car", False), (2, "person", True), (3, "car", True),
+                      (3, "person", True)]
+    assert [b for b in read["boxes"] if b["frame"] == 0][0]["box"] == [10.0, 20.0, 30.0, 40.0]  # x0 y0 x1 y1
+    assert {(b["frame"], b["label"]) for b in read["boxes"] if b["outside"]} == {(4, "car"), (4, "person")}
+
+
+def test_cvat_detections_read_back_by_datumaro(tmp_path):
+    path = tmp_path / "annotations.xml"
+    path.write_bytes(export("cvat", detections(), VIDEO).body)
+    inside = [(b["frame"], b["label"], b["box"]) for b in read_export("cvat", path)["boxes"] if not b["outside"]]
+    assert inside == [(3, "circle", [10.0, 10.0, 30.0, 30.0]), (3, "square", [190.0, 50.0, 200.0, 70.0]),
+                      (9, "square", [5.0, 5.0, 15.0, 15.0])]
+
+
+@pytest.mark.parametrize("result", [tracks, detections])
+def test_labelstudio_predictions_are_valid_for_the_labeling_config(tmp_path, result):
+    path, config = tmp_path / "tasks.json", tmp_path / "config.xml"
+    path.write_bytes(export("labelstudio", result(), VIDEO).body)
+    config.write_text(LABEL_CONFIG)
+    read = read_export("labelstudio", path, config)
+    assert read == {"errors": [[]], "data": [["video"]]}  # label-studio-sdk finds nothing wrong
+
+
+def test_the_labelstudio_reader_does_find_a_broken_prediction(tmp_path):
+    [task] = json.loads(export("labelstudio", tracks(), VIDEO).body)
+    task["predictions"][0]["result"][0]["type"] = "rectangle"  # an image rectangle on a video
+    path, config = tmp_path / "tasks.json", tmp_path / "config.xml"
+    path.write_text(json.dumps([task]))
+    config.write_text(LABEL_CONFIG)
+    [errors] = read_export("labelstudio", path, config)["errors"]
+    assert errors and "videorectangle" in errors[0]
