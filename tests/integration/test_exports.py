@@ -1,6 +1,6 @@
 """Exports against a real `bentoml serve`, each format read back by the field's reader: pycocotools for `coco` (and
-COCOeval scoring the demo's detections against its ground truth exported by the same route), pycocotools for
-`coco-video`, motmetrics for `mot` (MOTA from the two files equal to the service's own figure); a job's result
+COCOeval reproducing the demo build's mAP50 on the video) and `coco-video`, motmetrics for `mot` (MOTA from the two
+files equal to the service's own figure), datumaro for `cvat`, label-studio-sdk for `labelstudio`; a job's result
 exports to the same bytes as the route."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pycocotools.cocoeval import COCOeval
 
 from tests.support.api import assert_envelope
 from tests.support.demo_scores import MIN_VISIBLE, mot_scores, mot_scores_of, track_request
+from tests.support.readers import read_export
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -157,22 +158,28 @@ def test_mot_tracks_read_back_with_motmetrics_give_the_services_mota(client, tra
     assert abs(from_files["mota"] - service["mota"]) <= 0.01 and abs(from_files["idf1"] - service["idf1"]) <= 0.01
 
 
-def test_cvat_and_labelstudio_files_of_a_track_result(client, tracked, tracking_meta):
-    root = ET.fromstring(exported(client, "cvat", tracked, tracking_meta))
-    tracks = root.findall("track")
-    assert len(tracks) == tracked["total_tracks"] and root.findtext("meta/task/size") == "140"
-    for track, expected in zip(tracks, tracked["tracks"]):
-        boxes = track.findall("box")
-        assert [int(b.get("frame")) for b in boxes if b.get("outside") == "0"] == [
-            b["frame_number"] for b in expected["boxes"]]
-        assert [b.get("keyframe") == "0" for b in boxes if b.get("outside") == "0"] == [
-            b["interpolated"] for b in expected["boxes"]]
-    [task] = json.loads(exported(client, "labelstudio", tracked, tracking_meta))
+def test_cvat_and_labelstudio_files_of_a_track_result_read_back_by_their_readers(client, tracked, tracking_meta,
+                                                                                  tmp_path):
+    cvat = write(tmp_path, "annotations.xml", exported(client, "cvat", tracked, tracking_meta))
+    read = read_export("cvat", cvat)  # datumaro's CVAT importer
+    expected = sorted((b["frame_number"], t["label"], not b["interpolated"]) for t in tracked["tracks"]
+                      for b in t["boxes"])
+    assert sorted((b["frame"], b["label"], b["keyframe"]) for b in read["boxes"] if not b["outside"]) == expected
+    assert ET.parse(cvat).getroot().findtext("meta/task/size") == "140"
+
+    tasks = write(tmp_path, "tasks.json", exported(client, "labelstudio", tracked, tracking_meta))
+    config = tmp_path / "config.xml"
+    labels = "".join(f'<Label value="{label}"/>' for label in sorted({t["label"] for t in tracked["tracks"]}))
+    config.write_text(f'<View><Labels name="label" toName="video">{labels}</Labels>'
+                      '<Video name="video" value="$video" framerate="25"/>'
+                      '<VideoRectangle name="box" toName="video"/></View>')  # the README's config
+    assert read_export("labelstudio", tasks, config)["errors"] == [[]]
+    [task] = json.loads(tasks.read_text())
     regions = task["predictions"][0]["result"]
     assert task["data"]["video"] == "tracking.mp4" and len(regions) == tracked["total_tracks"]
-    for region, expected in zip(regions, tracked["tracks"]):
+    for region, track in zip(regions, tracked["tracks"]):
         assert [item["frame"] - 1 for item in region["value"]["sequence"]] == [
-            b["frame_number"] for b in expected["boxes"] if not b["interpolated"]]
+            b["frame_number"] for b in track["boxes"] if not b["interpolated"]]
 
 
 def test_a_jobs_result_exports_to_the_routes_bytes(client, tracking_video, tracked, tracking_meta):
