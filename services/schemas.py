@@ -37,6 +37,8 @@ class ErrorResponse(_Body):
     error: str = Field(description="short title, e.g. 'Validation Error'")
     message: str = Field(description="what went wrong and what to do")
     details: dict = Field(default_factory=dict, description="field, errors, request_id, ...")
+    status: int | None = Field(default=None, description="a failed job's error: the HTTP status its synchronous route "
+                                                         "would have answered (5xx and 429 are worth retrying)")
 
 
 class VideoRef(_Body):

@@ -97,7 +97,7 @@ def describe(job: Job, now: float | None = None) -> JobResponse:
         elapsed = (now or time.time()) - job.started_at
         eta = round(elapsed / progress.done * (progress.total - progress.done), 1)
     error = ErrorResponse(error=job.error.get("error", "Error"), message=job.error.get("message", ""),
-                          details=job.error.get("details") or {}) if job.error else None
+                          details=job.error.get("details") or {}, status=job.error.get("status")) if job.error else None
     created = _time(job.created_at)
     assert created is not None
     return JobResponse(

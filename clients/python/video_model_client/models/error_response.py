@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -22,11 +22,14 @@ class ErrorResponse:
         error (str): short title, e.g. 'Validation Error'
         message (str): what went wrong and what to do
         details (ErrorResponseDetails | Unset): field, errors, request_id, ...
+        status (int | None | Unset): a failed job's error: the HTTP status its synchronous route would have answered
+            (5xx and 429 are worth retrying)
     """
 
     error: str
     message: str
     details: ErrorResponseDetails | Unset = UNSET
+    status: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -38,6 +41,12 @@ class ErrorResponse:
         if not isinstance(self.details, Unset):
             details = self.details.to_dict()
 
+        status: int | None | Unset
+        if isinstance(self.status, Unset):
+            status = UNSET
+        else:
+            status = self.status
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -48,6 +57,8 @@ class ErrorResponse:
         )
         if details is not UNSET:
             field_dict["details"] = details
+        if status is not UNSET:
+            field_dict["status"] = status
 
         return field_dict
 
@@ -67,10 +78,20 @@ class ErrorResponse:
         else:
             details = ErrorResponseDetails.from_dict(_details)
 
+        def _parse_status(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        status = _parse_status(d.pop("status", UNSET))
+
         error_response = cls(
             error=error,
             message=message,
             details=details,
+            status=status,
         )
 
         error_response.additional_properties = d

@@ -1,0 +1,1 @@
+"""`vms batch`: a task over a whole dataset of videos, resumable, with progress (see README "Datasets")."""

@@ -1,0 +1,131 @@
+"""`vms batch` through a real `bentoml serve`: a manifest of demo and synthetic videos with a file that is not a video
+and a missing one; bad entries fail on their own, a bad manifest is refused before any work, a rerun skips what is
+done, and a driver killed part way loses nothing and runs nothing twice."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts import synthetic
+from scripts.local_server import start_service, stop_service
+from tests.support.config import config_variant
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[2]
+DETECT = {"model": "yolo11n", "frame_range": {"start": 0, "end": 100_000}, "stride": 4}
+
+
+@pytest.fixture(scope="module")
+def dataset(demo_dir, demo_config, tmp_path_factory):
+    """Eight videos (the demo's three, five synthetic ones), a file that is not a video and a missing one, in a
+    media root of a service of its own."""
+    root = tmp_path_factory.mktemp("dataset")
+    for i in range(5):
+        synthetic.write_video(root / f"synthetic-{i}.mp4", width=160, height=96, frames=24 + 8 * i, seed=i, count=2,
+                              size_range=(24, 40))
+    (root / "not-a-video.mp4").write_text("this is text, not a video\n")
+    videos = [demo_dir / "media" / name for name in ("shapes.mp4", "tracking.mp4", "portrait.mp4")]
+    videos += sorted(root.glob("synthetic-*.mp4")) + [root / "not-a-video.mp4", root / "missing.mp4"]
+    manifest = root / "videos.jsonl"
+    manifest.write_text("".join(json.dumps({"video": str(v)}) + "\n" for v in videos))
+    params = root / "params.json"
+    params.write_text(json.dumps(DETECT))
+    config = config_variant(demo_config, root / "models.yaml", lambda c: c["media"]["roots"].append(str(root)))
+    process, url, _ = start_service(config, root / "serve.log")
+    yield {"url": url, "manifest": manifest, "params": params, "root": root}
+    stop_service(process)
+
+
+def vms(*args, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "services.batch.cli", "batch", *map(str, args)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def batch_args(dataset, out: Path) -> list:
+    return ["--manifest", dataset["manifest"], "--task", "detect", "--params", dataset["params"], "--out", out,
+            "--service", dataset["url"], "--concurrency", "2", "--retries", "1"]
+
+
+def state_lines(out: Path) -> list[dict]:
+    path = out / "_state.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def jobs_by_video(url: str) -> dict[str, list[dict]]:
+    jobs = httpx.get(f"{url}/api/jobs", params={"limit": 500}, timeout=60).json()["jobs"]
+    by_video: dict[str, list[dict]] = {}
+    for job in jobs:
+        by_video.setdefault(job["request"]["video_path"], []).append(job)
+    return by_video
+
+
+def test_a_batch_runs_every_video_and_records_the_bad_ones(dataset, tmp_path):
+    out = tmp_path / "out"
+    run = vms(*batch_args(dataset, out))
+    stdout, stderr = run.communicate(timeout=900)
+    assert run.returncode == 1, stderr  # some videos failed
+    summary = json.loads((out / "_summary.json").read_text())
+    assert (summary["videos"], summary["done"], summary["failed"], summary["skipped"]) == (10, 8, 2, 0)
+    assert "failed: not-a-video" in stdout and "frames/s" in stdout
+    states = {s["id"]: s for s in state_lines(out)}
+    assert states["not-a-video"]["error"]["status"] == 422 and states["missing"]["error"]["status"] == 404
+    assert states["missing"]["attempts"] == 1  # a 404 is not worth retrying
+    for video_id, state in states.items():
+        if state["status"] == "done":
+            body = json.loads((out / video_id / "detect.json").read_text())
+            assert state["frames"] == body["total_frames"] > 0
+            assert [f["frame_number"] for f in body["detections"]] == list(range(0, 4 * body["total_frames"], 4))
+
+    rerun = vms(*batch_args(dataset, out))
+    stdout, _ = rerun.communicate(timeout=900)
+    summary = json.loads((out / "_summary.json").read_text())
+    assert (summary["skipped"], summary["done_this_run"], summary["failed"]) == (8, 0, 2)  # the failed ones again
+    assert {s["id"]: s["attempts"] for s in state_lines(out)[10:]} == {"not-a-video": 2, "missing": 2}
+
+
+def test_a_bad_manifest_is_refused_before_any_work(dataset, tmp_path):
+    manifest = tmp_path / "bad.jsonl"
+    manifest.write_text('{"video": "a.mp4"}\n{"vidoe": "b.mp4"}\nnot json\n')
+    before = sum(len(jobs) for jobs in jobs_by_video(dataset["url"]).values())
+    run = vms("--manifest", manifest, "--task", "detect", "--out", tmp_path / "out", "--service", dataset["url"])
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 2
+    assert "2 bad entries, nothing was run" in stderr
+    assert "line 2: no \"video\"" in stderr and "line 3: not JSON" in stderr
+    assert not (tmp_path / "out").exists()
+    assert sum(len(jobs) for jobs in jobs_by_video(dataset["url"]).values()) == before
+
+
+def test_a_driver_killed_part_way_loses_nothing_and_runs_nothing_twice(dataset, tmp_path):
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({**DETECT, "stride": 3}))  # parameters of its own: jobs of its own
+    out = tmp_path / "out"
+    args = batch_args(dataset, out)
+    args[args.index(dataset["params"])] = params
+    run = vms(*args)
+    wait_for(lambda: len(state_lines(out)) >= 3, every_s=0.05)
+    run.send_signal(signal.SIGKILL)  # no chance to record what is in flight
+    run.wait(30)
+    killed_at = len(state_lines(out))
+    assert killed_at < 10
+    rerun = vms(*args)
+    rerun.communicate(timeout=900)
+    lines = state_lines(out)
+    states = {s["id"]: s for s in lines}
+    assert len(states) == 10 and sum(s["status"] == "done" for s in states.values()) == 8
+    done = [s["id"] for s in lines if s["status"] == "done"]
+    assert sorted(done) == sorted(set(done))  # each video done once: the rerun skipped what the killed run finished
+    by_video = jobs_by_video(dataset["url"])  # the service's view: each video ran as one job at these parameters
+    for state in states.values():
+        ran = [j for j in by_video.get(state["video"], []) if j["request"].get("stride") == 3
+               and j["status"] == "succeeded"]
+        assert len(ran) == (1 if state["status"] == "done" else 0), (state["id"], [j["job_id"] for j in ran])
+        assert all(j["attempts"] == 1 for j in ran)
