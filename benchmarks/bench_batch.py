@@ -40,9 +40,6 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     manifest = work / "videos.jsonl"
     manifest.write_text("".join(json.dumps({"video": str(v)}) + "\n" for v in videos))
-    params = work / "params.json"
-    params.write_text(json.dumps({"model": "yolo11n", "frame_range": {"start": 0, "end": 100_000},
-                                  "stride": args.stride}))
     frames = {v: list(range(0, VideoFile(v).info.frame_count, args.stride)) for v in videos}
     total = sum(len(f) for f in frames.values())
     batch = yaml.safe_load(config.read_text())["inference"]["runners"]["detection"]["max_batch_size"]
@@ -52,6 +49,11 @@ def main() -> None:
         service, raw = [], []
         for round_ in range(args.rounds + 1):  # the first round warms the service up
             out = work / f"out-{round_}"
+            # parameters of each round's own (max_detections never binds here), or the service would hand the
+            # round the jobs of the one before: the same video at the same parameters is the same job
+            params = work / f"params-{round_}.json"
+            params.write_text(json.dumps({"model": "yolo11n", "frame_range": {"start": 0, "end": 100_000},
+                                          "stride": args.stride, "max_detections": 100 + round_}))
             started = time.perf_counter()
             subprocess.run([sys.executable, "-m", "services.batch.cli", "batch", "--manifest", str(manifest),
                             "--task", "detect", "--params", str(params), "--out", str(out), "--service", url,

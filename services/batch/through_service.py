@@ -22,7 +22,7 @@ import httpx
 
 from services.batch.state import BatchState, Finished, output_path, write_atomically
 
-POLL_S = 0.5  # how often a job's status is read
+POLL_S = 0.25  # how often a job's status is read (each read costs the service a little CPU)
 BACKOFF_S = 2.0  # the first retry's wait; doubled each time, with jitter
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 

@@ -76,3 +76,11 @@ def test_usage_errors_stop_before_any_work(tmp_path, capsys, args, words):
     assert main(base + given) == 2
     assert words in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_package_installs_the_vms_command():
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).with_name("vms")
+    assert command.exists(), "pip install -e . installs `vms` (pyproject [project.scripts])"
