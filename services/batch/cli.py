@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from services.batch.manifest import Entry, ManifestError, read_manifest
-from services.batch.state import SUMMARY_FILE, BatchState, Finished, params_hash
+from services.batch.state import STATE_FILE, SUMMARY_FILE, BatchState, Finished, params_hash
 from services.batch.through_service import ServiceBatch, Work
 
 TASKS = ("detect", "track", "summarize", "augment")
@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ManifestError) as exc:
         print(f"vms batch: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"vms batch: interrupted; what finished is in {args.out / STATE_FILE}: run the same command again to "
+              "go on", file=sys.stderr)
+        return 130
 
 
 def batch(args: argparse.Namespace) -> int:

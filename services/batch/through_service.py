@@ -2,15 +2,17 @@
 
 Every video has a home service (a stable hash of its id picks it among the URLs), so that a rerun after the driver
 was killed submits it to the same service with the same Idempotency-Key (its id, parameters and attempt) and is
-handed the job the killed run left there, running or done, instead of running it twice. A job that failed for a
-reason worth retrying (429, 5xx, the connection lost) is submitted again as a new attempt, after a backoff, up to
-`retries` times; one refused for its request (400, 403, 404, 422) is recorded as failed with the service's envelope.
+handed the job the killed run left there, running or done, instead of running it twice. A request that does not get
+through (the connection lost, 429, 5xx) is sent again as it was, so a job is never submitted twice for one attempt;
+a job that failed for such a reason is submitted again as a new attempt, after a backoff, up to `retries` times; one
+refused for its request (400, 403, 404, 422) is recorded as failed with the service's envelope.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
 import time
 from collections.abc import Callable
@@ -79,57 +81,62 @@ class ServiceBatch:
             self.on_finished(finished)
 
     async def one(self, client: httpx.AsyncClient, url: str, work: Work) -> Finished:
+        """The video's jobs, a new attempt after a job failed for a transient reason, until done or out of retries."""
         started = time.perf_counter()
-        error: dict[str, Any] = {}
         attempt = work.first_attempt
-        for attempt in range(work.first_attempt, work.first_attempt + self.retries + 1):
+        while True:
             try:
                 job = await self.attempt(client, url, work, attempt)
                 path = output_path(self.out, work.id, self.task, self.format)
-                write_atomically(path, await self.result(client, url, job["job_id"]))
+                write_atomically(path, await self.call(client, "GET", f"{url}/api/jobs/{job['job_id']}/result",
+                                                       params={} if self.format == "json" else {"format": self.format}))
                 return Finished(work.id, work.video, "done", work.digest, attempt,
                                 frames=job["progress"]["total"] or job["progress"]["done"],
                                 seconds=round(time.perf_counter() - started, 2), output=str(path.relative_to(self.out)),
                                 job_id=job["job_id"])
-            except Permanent as exc:
-                error = exc.error
-                break
-            except Transient as exc:
-                error = exc.error
-                if attempt < work.first_attempt + self.retries:
-                    await asyncio.sleep(BACKOFF_S * 2 ** (attempt - work.first_attempt) * random.uniform(0.8, 1.2))
-        return Finished(work.id, work.video, "failed", work.digest, attempt, error=error,
-                        seconds=round(time.perf_counter() - started, 2))
+            except (Permanent, Transient) as exc:
+                if isinstance(exc, Permanent) or attempt >= work.first_attempt + self.retries:
+                    return Finished(work.id, work.video, "failed", work.digest, attempt, error=exc.error,
+                                    seconds=round(time.perf_counter() - started, 2))
+                await asyncio.sleep(backoff(attempt - work.first_attempt))
+                attempt += 1
 
     async def attempt(self, client: httpx.AsyncClient, url: str, work: Work, attempt: int) -> dict[str, Any]:
-        """Submit (or find again) the video's job for this attempt and wait for it; its final status."""
-        key = f"vms-{work.digest}-{work.id}-{attempt}"
-        try:
-            response = await client.post(f"{url}/api/jobs", json={"task": self.task, "request": work.request},
-                                         headers={"Idempotency-Key": key})
-            check(response)
-            job = response.json()
-            while job["status"] in ("queued", "running"):
-                await asyncio.sleep(POLL_S)
-                response = await client.get(f"{url}/api/jobs/{job['job_id']}")
-                check(response)
-                job = response.json()
-        except httpx.TransportError as exc:
-            raise Transient({"error": "Connection Error", "message": f"{url}: {exc!r}"}) from None
+        """Submit (or find again: the key names the video, its parameters and the attempt) the attempt's job and wait
+        for it; the job once it succeeded, Transient or Permanent once it did not."""
+        key = f"vms-{hashlib.sha256(f'{work.digest}/{work.id}'.encode()).hexdigest()[:32]}-{attempt}"
+        response = await self.call(client, "POST", f"{url}/api/jobs", json={"task": self.task, "request": work.request},
+                                   headers={"Idempotency-Key": key})
+        job = json.loads(response)
+        while job["status"] in ("queued", "running"):
+            await asyncio.sleep(POLL_S)
+            job = json.loads(await self.call(client, "GET", f"{url}/api/jobs/{job['job_id']}"))
         if job["status"] == "succeeded":
             return job
         error = job.get("error") or {"error": "Cancelled", "message": f"job {job['job_id']} was {job['status']}"}
-        status = error.get("status") or 0
-        raise (Transient if job["status"] == "cancelled" or status in TRANSIENT_STATUSES else Permanent)(error)
+        transient = job["status"] == "cancelled" or (error.get("status") or 0) in TRANSIENT_STATUSES
+        raise (Transient if transient else Permanent)(error)
 
-    async def result(self, client: httpx.AsyncClient, url: str, job_id: str) -> bytes:
-        params = {} if self.format == "json" else {"format": self.format}
-        try:
-            response = await client.get(f"{url}/api/jobs/{job_id}/result", params=params)
-        except httpx.TransportError as exc:
-            raise Transient({"error": "Connection Error", "message": f"{url}: {exc!r}"}) from None
-        check(response)
-        return response.content
+    async def call(self, client: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> bytes:
+        """One request, sent again after a backoff while it fails for a transient reason (a lost connection, 429,
+        5xx): every request here may be repeated (a submit carries its Idempotency-Key). Transient when it never
+        got through, Permanent for an error the request itself caused."""
+        for tries in range(self.retries + 1):
+            try:
+                response = await client.request(method, url, **kwargs)
+                check(response)
+                return response.content
+            except httpx.TransportError as exc:
+                error: dict[str, Any] = {"error": "Connection Error", "message": f"{url}: {exc!r}"}
+            except Transient as exc:
+                error = exc.error
+            if tries < self.retries:
+                await asyncio.sleep(backoff(tries))
+        raise Transient(error)
+
+
+def backoff(tries: int) -> float:
+    return BACKOFF_S * 2 ** tries * random.uniform(0.8, 1.2)
 
 
 def check(response: httpx.Response) -> None:
