@@ -58,13 +58,18 @@ def start_service(config: Path, log_path: Path, env: dict | None = None,
     raise RuntimeError(f"bentoml serve not ready in {timeout_s:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
+def process_family(process: subprocess.Popen) -> list[psutil.Process]:
+    """The server's process and every process below it (none once it is gone)."""
+    try:
+        return [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
 def stop_service(process: subprocess.Popen, grace_s: float = 30) -> None:
     """SIGTERM the server's process group and every process below it (BentoML starts the public service's worker in
     a group of its own), SIGKILL whatever is left after `grace_s`."""
-    try:
-        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        family = []
+    family = process_family(process)
     for send in (lambda: os.killpg(process.pid, signal.SIGTERM), *(p.terminate for p in family)):
         try:
             send()
@@ -86,10 +91,7 @@ def stop_service(process: subprocess.Popen, grace_s: float = 30) -> None:
 def kill_service(process: subprocess.Popen) -> None:
     """SIGKILL the server and every process below it at once, as a power cut or the out-of-memory killer would: no
     shutdown code runs anywhere."""
-    try:
-        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-    except psutil.NoSuchProcess:
-        family = []
+    family = process_family(process)
     for member in family:
         try:
             member.kill()

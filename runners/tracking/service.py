@@ -54,11 +54,11 @@ TASK = "video_tracking"
 SETTINGS = runner_settings("tracking", {TASK: registry.FAMILIES})
 # A detection that overlaps an object already followed this much is that object, not a new one.
 SAME_OBJECT_IOU = 0.5
-# Processed frames per chunk of a synchronous track (a job's chunks are `jobs.track_chunk_frames`): the unit of
-# progress in /health; results do not depend on it.
-SYNC_CHUNK_FRAMES = 32
 # A detection that overlaps where a lost object was last seen this much re-finds it (it keeps its id).
 REFOUND_IOU = 0.3
+# Processed frames per chunk of a synchronous track (a job's chunks are `jobs.track_chunk_frames`); results do not
+# depend on it.
+SYNC_CHUNK_FRAMES = 32
 
 
 class Prompt(BaseModel):

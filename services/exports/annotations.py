@@ -52,12 +52,13 @@ class Annotations:
     name: str
     model: str  # the model that made the result
     frames: list[int]  # the frames the file lists, in order: a detect result's frames, the frames with tracks
-    boxes: list[Box]  # in frame order
+    boxes: list[Box]  # a detect result's in its order, a track result's by frame
     labels: list[str] = field(default_factory=list)  # category i + 1 is labels[i]
     tracks: dict[int, list[Box]] = field(default_factory=dict)  # track id -> its boxes in frame order
+    categories: dict[str, int] = field(default_factory=dict)  # label -> category id
 
     def category_id(self, label: str) -> int:
-        return self.labels.index(label) + 1
+        return self.categories[label]
 
 
 def from_result(result: DetectResponse | TrackResponse, video: ExportVideo) -> Annotations:
@@ -77,7 +78,12 @@ def from_detections(result: DetectResponse, video: ExportVideo) -> Annotations:
 
 def from_tracks(result: TrackResponse, video: ExportVideo) -> Annotations:
     tracks: dict[int, list[Box]] = {}
+    seen: set[int] = set()
     for i, track in enumerate(result.tracks):
+        if track.track_id in seen:
+            raise BadRequest(f"result.tracks[{i}].track_id {track.track_id} is already another track's",
+                             field=f"result.tracks[{i}].track_id")
+        seen.add(track.track_id)
         for j, b in enumerate(track.boxes):
             where = f"result.tracks[{i}].boxes[{j}]"
             check_frame(video, b.frame_number, f"{where}.frame_number")
@@ -117,6 +123,7 @@ def check_frame(video: ExportVideo, frame_number: int, field: str) -> None:
 
 def finished(annotations: Annotations) -> Annotations:
     annotations.labels = list(dict.fromkeys(box.label for box in annotations.boxes))
+    annotations.categories = {label: i for i, label in enumerate(annotations.labels, start=1)}
     return annotations
 
 

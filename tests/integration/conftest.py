@@ -7,6 +7,7 @@ import pytest
 
 from scripts.local_server import start_service, stop_service
 from tests.support.config import config_variant
+from tests.support.demo_scores import track_request
 from tests.support.stub_openai import StubOpenAI
 
 
@@ -22,6 +23,20 @@ def service(demo_config, tmp_path_factory):
 def client(service):
     with httpx.Client(base_url=service["url"], timeout=600) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tracking_video(demo_dir):
+    """The demo's scripted tracking video (140 frames, ground truth beside it)."""
+    return demo_dir / "media" / "tracking.mp4"
+
+
+@pytest.fixture(scope="session")
+def tracked(client, tracking_video) -> dict:
+    """The demo service's YOLO11n-seg tracks of the tracking video, with masks: what exports and previews show."""
+    response = client.post("/api/track", json=track_request(tracking_video))
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 @pytest.fixture(scope="session")

@@ -27,18 +27,6 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def tracking_video(demo_dir):
-    return demo_dir / "media" / "tracking.mp4"
-
-
-@pytest.fixture(scope="module")
-def tracked(client, tracking_video) -> dict:
-    response = client.post("/api/track", json=track_request(tracking_video))
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-@pytest.fixture(scope="module")
 def tracking_meta(tracking_video) -> dict:
     truth = json.loads(tracking_video.with_suffix(".json").read_text())
     return {"width": truth["width"], "height": truth["height"], "fps": truth["fps"],

@@ -60,11 +60,6 @@ def read_events(client: httpx.Client, job_id: str, last_event_id: int | None = N
 
 
 @pytest.fixture(scope="module")
-def tracking_video(demo_dir):
-    return demo_dir / "media" / "tracking.mp4"
-
-
-@pytest.fixture(scope="module")
 def detect_job_request(demo_video) -> dict:
     return {"video_path": str(demo_video), "model": "yolo11n", "frame_range": {"start": 0, "end": 249}, "stride": 3}
 

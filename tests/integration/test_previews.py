@@ -23,18 +23,6 @@ CODEC_NOISE = 6.0  # mean absolute difference per channel, 0-255, that H.264 at 
 COLOUR_DISTANCE = 60.0  # how far a drawn pixel may be from its track's colour after chroma subsampling
 
 
-@pytest.fixture(scope="module")
-def tracking_video(demo_dir):
-    return demo_dir / "media" / "tracking.mp4"
-
-
-@pytest.fixture(scope="module")
-def tracked(client, tracking_video) -> dict:
-    response = client.post("/api/track", json=track_request(tracking_video))
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def decoded(mp4: bytes) -> list[np.ndarray]:
     with av.open(io.BytesIO(mp4)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]

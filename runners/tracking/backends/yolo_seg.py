@@ -92,19 +92,6 @@ class YoloSegSession:
         return {self.alias.get(track_id, -track_id): obj for track_id, obj in found.items()
                 if track_id in self.alias or self.report_unprompted}
 
-    def _adopt(self, prompts: dict[int, list[float]], found: dict[int, TrackedObject]) -> None:
-        """Each prompt takes the unclaimed track it overlaps most (greedy by IoU). A track kept alive by a low-score
-        detection has no box on this frame, so there is nothing to match."""
-        pairs = sorted(((box_iou(box, obj.box), object_id, track_id) for object_id, box in prompts.items()
-                        for track_id, obj in found.items() if obj.box is not None), reverse=True)
-        used_prompts, used_tracks = set(), set(self.alias)
-        for iou, object_id, track_id in pairs:
-            if iou < PROMPT_MATCH_IOU or object_id in used_prompts or track_id in used_tracks:
-                continue
-            self.alias[track_id] = object_id
-            used_prompts.add(object_id)
-            used_tracks.add(track_id)
-
     def close(self) -> None:
         self.bytetrack = None
 

@@ -180,6 +180,10 @@ def test_boxes_on_frames_outside_the_video_or_masks_of_another_size_are_refused(
     other.tracks[1].boxes[0].mask.size = [10, 10]
     with pytest.raises(BadRequest, match=r"mask.size \[10, 10\] is not the video's"):
         export("coco", other, VIDEO)
+    repeated = tracks().model_copy(deep=True)
+    repeated.tracks[1].track_id = 1  # two tracks cannot share an id: one would replace the other
+    with pytest.raises(BadRequest, match=r"result.tracks\[1\].track_id 1 is already another track's"):
+        export("mot", repeated, VIDEO)
     garbage = tracks().model_copy(deep=True)
     garbage.tracks[1].boxes[1].mask.counts = "é\x00no RLE"  # pycocotools would crash the process on it
     with pytest.raises(BadRequest, match=r"result.tracks\[1\].boxes\[1\].mask.counts is not a COCO RLE"):
