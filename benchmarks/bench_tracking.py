@@ -75,7 +75,8 @@ def run_child(config: Path, **job) -> dict:
 
 def child(job_fields: dict) -> None:
     """Load the model, warm it up on two frames, then time the job; print one JSON line."""
-    from runners.tracking.service import Prompt, TrackingRunner, TrackJob
+    from runners.tracking.follow import Prompt, TrackJob
+    from runners.tracking.service import TrackingRunner
 
     video = Path(job_fields.pop("video"))
     truth = json.loads(video.with_suffix(".json").read_text())["frames"]

@@ -20,9 +20,9 @@ import numpy as np
 
 from runners.core.errors import BadRequest
 from runners.core.video import VideoFile
-from services.exports import Exported
+from services.exports import Exported, video_of
 from services.exports.annotations import Annotations, Box, from_result
-from services.schemas import DetectResponse, ExportVideo, TrackResponse
+from services.schemas import DetectResponse, TrackResponse
 from services.tasks import Tasks
 
 MAX_RENDER_FRAMES = 3000  # one request's MP4; longer results are previewed a range of frame_numbers at a time
@@ -160,9 +160,7 @@ async def preview(tasks: Tasks, result: DetectResponse | TrackResponse, video_pa
                   max_side: int = 960) -> Exported:
     """The preview of `result` over the video it is about (the media policy applies as on the task routes)."""
     path, info = await tasks.probe(video_path, video_id)
-    meta = ExportVideo(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
-                       name=Path(path).name)
-    annotations = from_result(result, meta)
+    annotations = from_result(result, video_of(path, info))
     step = result.decimation_factor if isinstance(result, TrackResponse) else 1
     frames = render_frames(annotations, frame_numbers, step)
     if frame_numbers is not None:

@@ -24,10 +24,10 @@ import anyio
 from runners.core.config import TASKS, ServiceConfig
 from runners.core.errors import BadRequest, NotFound, TaskUnavailable
 from runners.core.video import VideoCache, VideoInfo
-from runners.detection.service import FrameJob
-from runners.language.service import AugmentJob, SummarizeJob
+from runners.detection.frames import FrameJob
+from runners.language.models import AugmentJob, SummarizeJob
 from runners.language.summarize import persona_text
-from runners.tracking.service import DetectorSpec, Prompt, TrackJob, TrackResult, check_prompts
+from runners.tracking.follow import DetectorSpec, Prompt, TrackJob, TrackResult, check_prompts
 from services.errors import raise_if_error
 from services.media import MediaPolicy
 from services.schemas import (
@@ -47,6 +47,7 @@ from services.schemas import (
 )
 
 T = TypeVar("T")
+DETECT_CHUNK = 32  # frames a detect job sends the runner at a time (one progress and partial event each)
 Guard = Callable[[Awaitable[Any]], Awaitable[Any]]
 TASK_TITLES = {"object_detection": "object detection", "video_tracking": "video tracking",
                "video_summarization": "video summarization", "ontology_augmentation": "ontology augmentation"}
@@ -140,7 +141,7 @@ class Tasks:
 
     async def run_detect(self, request: DetectRequest, plan: DetectPlan,
                          on_frames: Callable[[list[FrameDetections]], Awaitable[None]] | None = None,
-                         chunk: int = 32) -> DetectResponse:
+                         chunk: int = DETECT_CHUNK) -> DetectResponse:
         """Detections on the plan's frames, in its order. With `on_frames` (jobs) the frames go to the runner
         `chunk` at a time and each finished chunk is heard (progress, partial results); without it, all at once."""
         started = time.perf_counter()

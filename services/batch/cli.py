@@ -1,11 +1,13 @@
 """`vms`: the service's command line. `vms batch` runs a task over a dataset of videos (README "Datasets").
 
     vms batch --manifest videos.jsonl --task detect --params params.json --out results/ \\
-              [--format json|coco|coco-video|mot|cvat|labelstudio] --service http://host:3000 [--service ...]
+              [--format json|coco|coco-video|mot|cvat|labelstudio] \\
+              [--service http://host:3000 [--service ...]]   # through deployed services (the jobs API)
+              [--engine ray [--ray-address auto] [--actors N]]  # in Ray actors that hold the models, no service
 
 Everything is checked before any work: the manifest (every bad line listed), the parameters, the format against the
-task. Then each video not already done at these parameters runs as a job; the table at the end and
-`out/_summary.json` say what happened, `out/_state.jsonl` what happened to each video.
+task. Then each video not already done at these parameters runs, as a job of a service or in a Ray actor; the
+table at the end and `out/_summary.json` say what happened, `out/_state.jsonl` what happened to each video.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.batch.manifest import Entry, ManifestError, read_manifest
 from services.batch.state import STATE_FILE, SUMMARY_FILE, BatchState, Finished, params_hash
 from services.batch.through_service import ServiceBatch, Work
+
+if TYPE_CHECKING:
+    from services.batch.on_ray import RayBatch
 
 TASKS = ("detect", "track", "summarize", "augment")
 FORMATS_OF = {"detect": ("json", "coco", "cvat", "labelstudio"),
@@ -45,9 +51,15 @@ def parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, required=True, help="<out>/<video id>/<task>.<ext>, _state.jsonl, "
                                                                "_summary.json")
     batch.add_argument("--format", default="json", choices=sorted({f for fs in FORMATS_OF.values() for f in fs}))
-    batch.add_argument("--service", action="append", required=True, metavar="URL",
+    batch.add_argument("--engine", choices=("service", "ray"), default="service",
+                       help="service: jobs of the --service URLs (default); ray: Ray actors holding the models")
+    batch.add_argument("--service", action="append", metavar="URL",
                        help="a deployed service (repeat for several; each video always goes to the same one)")
     batch.add_argument("--concurrency", type=int, default=2, help="jobs in flight per service (default 2)")
+    batch.add_argument("--ray-address", help="an existing Ray cluster (auto, or ray://host:10001); without it, a "
+                                             "local cluster for this run")
+    batch.add_argument("--actors", type=int, help="Ray actors, each holding the models (default: the cluster's GPUs "
+                                                  "at the runner's GPU share, or one per 4 CPUs)")
     batch.add_argument("--retries", type=int, default=3, help="new attempts after a transient failure (default 3)")
     batch.add_argument("--api-key", help="the services' API key, if they require one")
     batch.add_argument("--quiet", action="store_true", help="no progress output")
@@ -71,8 +83,10 @@ def batch(args: argparse.Namespace) -> int:
     if args.format not in FORMATS_OF[args.task]:
         raise UsageError(f"--format {args.format} does not take {args.task} results; use one of: "
                          f"{', '.join(FORMATS_OF[args.task])}")
-    if args.concurrency < 1 or args.retries < 0:
-        raise UsageError("--concurrency must be at least 1 and --retries at least 0")
+    if args.concurrency < 1 or args.retries < 0 or (args.actors is not None and args.actors < 1):
+        raise UsageError("--concurrency and --actors must be at least 1, --retries at least 0")
+    if (args.engine == "service") != bool(args.service):
+        raise UsageError("--engine service needs --service URL; --engine ray takes none (it runs the models itself)")
     params = load_params(args.params)
     entries = read_manifest(args.manifest)
     state = BatchState(args.out)
@@ -86,11 +100,14 @@ def batch(args: argparse.Namespace) -> int:
         works.append(Work(entry.id, entry.video, request, digest, state.attempts(entry.id, digest) + 1))
     report = Progress(len(works), quiet=args.quiet)
     started = time.perf_counter()
-    runner = ServiceBatch([url.rstrip("/") for url in args.service], args.task, args.format, args.out, state,
-                          concurrency=args.concurrency, retries=args.retries, api_key=args.api_key,
-                          on_finished=report.finished)
     try:
-        asyncio.run(runner.run(works))
+        if args.engine == "ray":
+            on_ray(args, state, report.finished).run(works)
+        else:
+            runner = ServiceBatch([url.rstrip("/") for url in args.service], args.task, args.format, args.out, state,
+                                  concurrency=args.concurrency, retries=args.retries, api_key=args.api_key,
+                                  on_finished=report.finished)
+            asyncio.run(runner.run(works))
     finally:
         report.close()
         state.close()
@@ -99,6 +116,23 @@ def batch(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(table(summary))
     return 0 if summary["failed"] == 0 else 1
+
+
+def on_ray(args: argparse.Namespace, state: BatchState, on_finished: Callable[[Finished], None]) -> RayBatch:
+    """The Ray engine, after checking that Ray is installed and the models' configuration (MODEL_CONFIG) reads."""
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise UsageError("--engine ray needs Ray: pip install 'video-model-service[ray]'") from None
+    from runners.core.config import ConfigError, get_config
+    from services.batch.on_ray import RayBatch
+
+    try:
+        config = get_config()
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return RayBatch(args.task, args.format, args.out, state, config, address=args.ray_address, actors=args.actors,
+                    on_finished=on_finished)
 
 
 def load_params(path: Path | None) -> dict[str, Any]:

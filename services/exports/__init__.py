@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from runners.core.errors import BadRequest
+from runners.core.video import VideoInfo
 from services.exports.annotations import Annotations, from_result
 from services.exports.coco import coco, coco_video
 from services.exports.cvat import cvat
@@ -54,6 +56,12 @@ def check_format(name: str, kind: str | None = None) -> Format:
         raise BadRequest(f"{name} does not take {kind}; {kind} export as: {', '.join(fitting)}", field="format",
                          formats=fitting)
     return chosen
+
+
+def video_of(path: str | Path, info: VideoInfo) -> ExportVideo:
+    """The video a result is about, as the formats record it: its size, timing and file name."""
+    return ExportVideo(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
+                       name=Path(path).name)
 
 
 def export(name: str, result: DetectResponse | TrackResponse, video: ExportVideo) -> Exported:

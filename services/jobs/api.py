@@ -9,7 +9,6 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -18,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from runners.core.config import ConfigError, JobsConfig, ServiceConfig
 from runners.core.errors import BadRequest, Conflict, Gone, NotFound, TooManyRequests
 from services.errors import pydantic_message
-from services.exports import Exported, check_format, export
+from services.exports import Exported, check_format, export, video_of
 from services.jobs.store import (
     FINAL,
     CorruptStore,
@@ -35,7 +34,6 @@ from services.schemas import (
     DetectRequest,
     DetectResponse,
     ErrorResponse,
-    ExportVideo,
     JobList,
     JobProgress,
     JobResponse,
@@ -179,9 +177,7 @@ class Jobs:
         check_format(format)
         result, request = await self.result_and_request(job_id, what="an export")
         path, info = await self.tasks.probe(request.video_path, request.video_id)
-        video = ExportVideo(width=info.width, height=info.height, fps=info.fps, frame_count=info.frame_count,
-                            name=Path(path).name)
-        return await to_thread.run_sync(export, format, result, video)
+        return await to_thread.run_sync(export, format, result, video_of(path, info))
 
     async def events(self, job_id: str, last_event_id: int) -> AsyncIterator[dict[str, Any]]:
         """The job's events after `last_event_id`, as server-sent events, until its `done` event: a job that has

@@ -34,8 +34,9 @@ from runners.core.errors import RunnerUnavailable, ServiceError
 from runners.core.video import VideoInfo
 from runners.detection.service import DetectionRunner
 from runners.language.service import LanguageRunner
+from runners.tracking.follow import FollowState, TrackChunk, TrackJob, TrackResult, new_recorder
 from runners.tracking.results import Observed, confidence_of, to_bbox
-from runners.tracking.service import FollowState, TrackChunk, TrackingRunner, TrackJob, TrackResult, new_recorder
+from runners.tracking.service import TrackingRunner
 from services.jobs.api import REQUESTS, done_event
 from services.jobs.store import Job, LeaseLost, Progress, SQLiteJobStore, Status
 from services.schemas import FrameDetections
@@ -46,7 +47,6 @@ CONFIG = get_config()
 CLAIM_POLL_S = 0.5  # how often an idle worker looks for queued jobs, when no submit or finished job wakes it
 EXPIRE_EVERY_S = 600  # how often results past their retention are removed (a quarter of it, when shorter)
 RENEW_EVERY_S = 1.0  # how often a running job's lease is renewed, and a cancel noticed (at most a third of the lease)
-DETECT_CHUNK = 32  # frames a detect job sends the runner at a time (one progress and partial event each)
 
 
 class StopReason:
@@ -215,7 +215,7 @@ class JobWorker:
             await self.event(job, "partial", {"final": True, "frames": [f.model_dump(mode="json") for f in frames]})
             await self.progress(job, done, total, "frames")
 
-        return await self.tasks.run_detect(request, plan, on_frames=finished, chunk=DETECT_CHUNK)
+        return await self.tasks.run_detect(request, plan, on_frames=finished)
 
     async def track(self, job: Job, request: Any) -> Any:
         track_job = await self.tasks.check_track(request)

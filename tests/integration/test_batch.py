@@ -1,26 +1,34 @@
-"""`vms batch` through a real `bentoml serve`: a manifest of demo and synthetic videos with a file that is not a video
-and a missing one; bad entries fail on their own, a bad manifest is refused before any work, a rerun skips what is
-done, and a driver killed part way loses nothing and runs nothing twice."""
+"""`vms batch` through a real `bentoml serve` and on a local Ray cluster: a manifest of demo and synthetic videos with
+a file that is not a video and a missing one; bad entries fail on their own, a bad manifest is refused before any
+work, a rerun skips what is done, a driver killed part way runs nothing twice, both engines write the same files, and
+a video whose Ray actor was killed is retried and finishes."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
+from runners.core.config import get_config
 from scripts import synthetic
-from scripts.local_server import start_service, stop_service
+from scripts.local_server import kill_service, start_service, stop_service
+from services.batch.in_process import InProcessTasks
+from services.batch.state import BatchState
+from services.batch.through_service import Work
 from tests.support.config import config_variant
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 DETECT = {"model": "yolo11n", "frame_range": {"start": 0, "end": 100_000}, "stride": 4}
+TRACK = {"model": "yolo11n-seg", "frame_range": {"start": 0, "end": 47}}
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +48,15 @@ def dataset(demo_dir, demo_config, tmp_path_factory):
     params.write_text(json.dumps(DETECT))
     config = config_variant(demo_config, root / "models.yaml", lambda c: c["media"]["roots"].append(str(root)))
     process, url, _ = start_service(config, root / "serve.log")
-    yield {"url": url, "manifest": manifest, "params": params, "root": root}
+    yield {"url": url, "manifest": manifest, "params": params, "root": root, "config": config}
     stop_service(process)
 
 
-def vms(*args, **kwargs) -> subprocess.Popen:
+def vms(*args, config: Path | None = None) -> subprocess.Popen:
+    """`vms batch` with `args`; with `config`, the models' configuration a Ray run reads (MODEL_CONFIG)."""
+    env = {**os.environ, "MODEL_CONFIG": str(config)} if config else None
     return subprocess.Popen([sys.executable, "-m", "services.batch.cli", "batch", *map(str, args)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
 def batch_args(dataset, out: Path) -> list:
@@ -129,3 +139,104 @@ def test_a_driver_killed_part_way_loses_nothing_and_runs_nothing_twice(dataset, 
                and j["status"] == "succeeded"]
         assert len(ran) == (1 if state["status"] == "done" else 0), (state["id"], [j["job_id"] for j in ran])
         assert all(j["attempts"] == 1 for j in ran)
+
+
+def on_ray_args(dataset, out: Path, params: Path, task: str = "detect", format: str = "json") -> list:
+    return ["--manifest", dataset["manifest"], "--task", task, "--params", params, "--out", out, "--format", format,
+            "--engine", "ray", "--actors", "1"]
+
+
+@pytest.mark.parametrize(("task", "params", "format"), [("detect", DETECT, "coco"), ("track", TRACK, "mot")],
+                         ids=["detect-yolo11n-coco", "track-yolo11n-seg-mot"])
+def test_both_engines_write_the_same_files(dataset, tmp_path, task, params, format):
+    path = tmp_path / "params.json"
+    path.write_text(json.dumps({**params, "max_detections": 299}))  # parameters of its own: jobs of its own
+    through_service = vms("--manifest", dataset["manifest"], "--task", task, "--params", path, "--format", format,
+                          "--out", tmp_path / "service", "--service", dataset["url"], "--retries", "0")
+    _, stderr = through_service.communicate(timeout=900)
+    assert through_service.returncode == 1, stderr
+    on_ray = vms(*on_ray_args(dataset, tmp_path / "ray", path, task, format), config=dataset["config"])
+    stdout, stderr = on_ray.communicate(timeout=900)
+    assert on_ray.returncode == 1, stderr  # the two bad entries
+    assert "failed: not-a-video" in stdout
+    service_states = {s["id"]: s for s in state_lines(tmp_path / "service")}
+    ray_states = {s["id"]: s for s in state_lines(tmp_path / "ray")}
+    assert sorted(ray_states) == sorted(service_states) and len(ray_states) == 10
+    extension = "json" if format == "coco" else "txt"
+    for video_id, state in ray_states.items():
+        other = service_states[video_id]
+        assert (state["status"], state["frames"]) == (other["status"], other["frames"]), video_id
+        if state["status"] == "failed":  # the same envelope: status, title and message
+            assert {k: state["error"][k] for k in ("status", "error", "message")} == \
+                   {k: other["error"][k] for k in ("status", "error", "message")}
+            continue
+        written = (tmp_path / "ray" / video_id / f"{task}.{extension}").read_bytes()
+        assert written == (tmp_path / "service" / video_id / f"{task}.{extension}").read_bytes(), video_id
+        assert len(written) > 100
+    assert {ray_states["not-a-video"]["error"]["status"], ray_states["missing"]["error"]["status"]} == {422, 404}
+
+
+def test_a_ray_driver_killed_part_way_runs_nothing_twice(dataset, tmp_path):
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({**DETECT, "stride": 2}))
+    out = tmp_path / "out"
+    args = on_ray_args(dataset, out, params)
+    run = vms(*args, config=dataset["config"])
+    wait_for(lambda: len(state_lines(out)) >= 3, every_s=0.05)
+    kill_service(run)  # the driver and the local cluster it started, at once: nothing records what is in flight
+    finished_before = [s["id"] for s in state_lines(out)]
+    assert 3 <= len(finished_before) < 10
+    rerun = vms(*args, config=dataset["config"])
+    stdout, stderr = rerun.communicate(timeout=900)
+    assert rerun.returncode == 1, stderr
+    lines = state_lines(out)
+    states = {s["id"]: s for s in lines}
+    assert len(states) == 10 and sum(s["status"] == "done" for s in states.values()) == 8
+    again = [s["id"] for s in lines[len(finished_before):]]
+    assert not set(again) & {i for i in finished_before if states[i]["status"] == "done"}  # done ones were skipped
+    done = [s["id"] for s in lines if s["status"] == "done"]
+    assert sorted(done) == sorted(set(done))
+    summary = json.loads((out / "_summary.json").read_text())
+    assert summary["skipped"] == sum(states[i]["status"] == "done" for i in finished_before)
+
+
+def test_a_video_whose_ray_actor_was_killed_is_retried_and_finishes(dataset, demo_dir, tmp_path, monkeypatch):
+    """The driver in this process; the actor's process is killed as soon as it has started the first video."""
+    import ray
+
+    from services.batch.on_ray import RayBatch
+
+    monkeypatch.setenv("MODEL_CONFIG", str(dataset["config"]))
+    get_config.cache_clear()
+    videos = {name: demo_dir / "media" / f"{name}.mp4" for name in ("tracking", "shapes")}
+    requests = {name: {**TRACK, "video_path": str(path)} for name, path in videos.items()}
+    works = [Work(name, str(videos[name]), request, f"digest-{name}", 1) for name, request in requests.items()]
+    state = BatchState(tmp_path / "out")
+    batch = RayBatch("track", "mot", tmp_path / "out", state, get_config(), actors=1)
+    killed: list[tuple[str, int]] = []
+
+    def kill_the_first_video_s_actor() -> None:
+        started = wait_for(lambda: batch.ledger is not None and ray.get(batch.ledger.started.remote()), every_s=0.02)
+        video_id, [pid] = next(iter(started.items()))
+        os.kill(pid, signal.SIGKILL)
+        killed.append((video_id, pid))
+
+    killer = threading.Thread(target=kill_the_first_video_s_actor)
+    killer.start()
+    try:
+        batch.run(works)
+    finally:
+        killer.join(60)
+        state.close()
+        get_config.cache_clear()
+    [(victim, pid)] = killed
+    records = {s["id"]: s for s in state_lines(tmp_path / "out")}
+    assert {r["status"] for r in records.values()} == {"done"}, records
+    assert records[victim]["attempts"] == 2 and records[victim]["frames"] == 48
+    assert all(r["attempts"] == 1 for i, r in records.items() if i != victim)
+    local = InProcessTasks(get_config(), [demo_dir / "media"])  # the same video, never interrupted, here
+    try:
+        expected = local.run("track", requests[victim], "mot").body
+    finally:
+        local.close()
+    assert (tmp_path / "out" / victim / "track.txt").read_bytes() == expected

@@ -18,7 +18,7 @@ def runner(demo_config):
 
 
 def job(video, frame, model="yolo11n", vocabulary=None, **settings):
-    from runners.detection.service import FrameJob
+    from runners.detection.frames import FrameJob
 
     return FrameJob(video_path=str(video), frame_number=frame, model=model,
                     vocabulary=vocabulary or ["circle", "square", "triangle"], **settings)

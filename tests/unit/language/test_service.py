@@ -11,17 +11,17 @@ import pytest
 from runners.core.config import ServiceConfig
 from runners.core.errors import BadRequest, Cancelled, ModelUnavailable
 from runners.language.engines.chat import ChatRequest, ChatResult, InvalidAnswer
+from runners.language.models import (
+    LanguageModel,
+    load_holder,
+    load_language_model,
+    why_not,
+)
 from runners.language.prompt_budget import (
     MIN_IMAGE_SIDE,
     fit_answer,
     fit_prompt,
     resize_longest,
-)
-from runners.language.service import (
-    LanguageModel,
-    load_holder,
-    load_language_model,
-    why_not,
 )
 from tests.support.stub_openai import StubOpenAI
 

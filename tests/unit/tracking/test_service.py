@@ -10,7 +10,7 @@ import pytest
 from runners.core.errors import BadRequest
 from runners.core.video import VideoFile
 from runners.tracking.backends.base import TrackedObject
-from runners.tracking.service import (
+from runners.tracking.follow import (
     DetectorSpec,
     FollowState,
     ObjectFollower,

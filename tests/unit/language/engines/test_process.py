@@ -26,7 +26,7 @@ from runners.language.engines.process import (
     EngineSettings,
     launch_command,
 )
-from runners.language.service import LanguageModel
+from runners.language.models import LanguageModel
 from tests.support.processes import gone, stub_engine, wait_for_line
 
 
