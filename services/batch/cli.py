@@ -17,16 +17,13 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from runners.core.config import ConfigError, ServiceConfig, get_config
 from services.batch.manifest import Entry, ManifestError, read_manifest
 from services.batch.state import STATE_FILE, SUMMARY_FILE, BatchState, Finished, params_hash
 from services.batch.through_service import ServiceBatch, Work
-
-if TYPE_CHECKING:
-    from services.batch.on_ray import RayBatch
 
 TASKS = ("detect", "track", "summarize", "augment")
 FORMATS_OF = {"detect": ("json", "coco", "cvat", "labelstudio"),
@@ -87,6 +84,7 @@ def batch(args: argparse.Namespace) -> int:
         raise UsageError("--concurrency and --actors must be at least 1, --retries at least 0")
     if (args.engine == "service") != bool(args.service):
         raise UsageError("--engine service needs --service URL; --engine ray takes none (it runs the models itself)")
+    models = ray_models_config() if args.engine == "ray" else None
     params = load_params(args.params)
     entries = read_manifest(args.manifest)
     state = BatchState(args.out)
@@ -101,8 +99,11 @@ def batch(args: argparse.Namespace) -> int:
     report = Progress(len(works), quiet=args.quiet)
     started = time.perf_counter()
     try:
-        if args.engine == "ray":
-            on_ray(args, state, report.finished).run(works)
+        if models is not None:
+            from services.batch.on_ray import RayBatch
+
+            RayBatch(args.task, args.format, args.out, state, models, address=args.ray_address, actors=args.actors,
+                     on_finished=report.finished).run(works)
         else:
             runner = ServiceBatch([url.rstrip("/") for url in args.service], args.task, args.format, args.out, state,
                                   concurrency=args.concurrency, retries=args.retries, api_key=args.api_key,
@@ -118,21 +119,16 @@ def batch(args: argparse.Namespace) -> int:
     return 0 if summary["failed"] == 0 else 1
 
 
-def on_ray(args: argparse.Namespace, state: BatchState, on_finished: Callable[[Finished], None]) -> RayBatch:
-    """The Ray engine, after checking that Ray is installed and the models' configuration (MODEL_CONFIG) reads."""
+def ray_models_config() -> ServiceConfig:
+    """The models' configuration (MODEL_CONFIG) the Ray actors will load, after checking that Ray is installed."""
     try:
         import ray  # noqa: F401
     except ImportError:
         raise UsageError("--engine ray needs Ray: pip install 'video-model-service[ray]'") from None
-    from runners.core.config import ConfigError, get_config
-    from services.batch.on_ray import RayBatch
-
     try:
-        config = get_config()
+        return get_config()
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
-    return RayBatch(args.task, args.format, args.out, state, config, address=args.ray_address, actors=args.actors,
-                    on_finished=on_finished)
 
 
 def load_params(path: Path | None) -> dict[str, Any]:

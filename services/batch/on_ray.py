@@ -110,8 +110,10 @@ class RayBatch:
             return
         started_cluster = not ray.is_initialized()
         if started_cluster:
+            # the actors read the models' configuration from the same path, on whichever node they run
+            env = {name: os.environ[name] for name in ("MODEL_CONFIG",) if name in os.environ}
             ray.init(address=self.address, namespace=NAMESPACE, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+                     configure_logging=False, runtime_env={"env_vars": env} if env else None)
         try:
             self._run(works)
         finally:
@@ -138,7 +140,7 @@ class RayBatch:
             VideoWorker, batch_size=1, compute=ray.data.ActorPoolStrategy(size=actors),
             fn_constructor_kwargs={"task": self.task, "format": self.format, "media_roots": roots, "ledger": name,
                                    "threads": threads},
-            num_cpus=CPUS_PER_ACTOR, num_gpus=gpus)  # Ray Data's actor pools restart dead actors and retry their task
+            num_cpus=CPUS_PER_ACTOR, num_gpus=gpus)  # its actor pools restart a dead actor and retry its task
         for row in answers.iter_rows():
             self.record(first[row["id"]], row)
 

@@ -88,10 +88,10 @@ class ServiceBatch:
             try:
                 job = await self.attempt(client, url, work, attempt)
                 path = output_path(self.out, work.id, self.task, self.format)
-                write_atomically(path, await self.call(client, "GET", f"{url}/api/jobs/{job['job_id']}/result",
-                                                       params={} if self.format == "json" else {"format": self.format}))
-                return Finished(work.id, work.video, "done", work.digest, attempt,
-                                frames=job["progress"]["total"] or job["progress"]["done"],
+                body = await self.call(client, "GET", f"{url}/api/jobs/{job['job_id']}/result",
+                                       params={} if self.format == "json" else {"format": self.format})
+                write_atomically(path, body)
+                return Finished(work.id, work.video, "done", work.digest, attempt, frames=frames_of(self.task, job, body),
                                 seconds=round(time.perf_counter() - started, 2), output=str(path.relative_to(self.out)),
                                 job_id=job["job_id"])
             except (Permanent, Transient) as exc:
@@ -133,6 +133,13 @@ class ServiceBatch:
             if tries < self.retries:
                 await asyncio.sleep(backoff(tries))
         raise Transient(error)
+
+
+def frames_of(task: str, job: dict[str, Any], body: bytes) -> int:
+    """Frames the job worked on: its progress counts them, but for a summary (one answer) its sampled frames."""
+    if task == "summarize":
+        return len(json.loads(body).get("sampled_frames", []))
+    return job["progress"]["total"] or job["progress"]["done"]
 
 
 def backoff(tries: int) -> float:

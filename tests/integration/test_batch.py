@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,8 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 DETECT = {"model": "yolo11n", "frame_range": {"start": 0, "end": 100_000}, "stride": 4}
 TRACK = {"model": "yolo11n-seg", "frame_range": {"start": 0, "end": 47}}
+SPARK_RECIPE = REPO / "docs" / "recipes" / "spark_detect.py"
+SPARK_PARAMS = {"model": "yolo11n", "frame_range": {"start": 0, "end": 100_000}, "stride": 10}  # the recipe's
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +243,24 @@ def test_a_video_whose_ray_actor_was_killed_is_retried_and_finishes(dataset, dem
     finally:
         local.close()
     assert (tmp_path / "out" / victim / "track.txt").read_bytes() == expected
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="PySpark needs a JVM (java on PATH)")
+def test_the_spark_recipe_detects_every_video_of_the_manifest(dataset, tmp_path):
+    out = tmp_path / "spark"
+    run = subprocess.run([sys.executable, str(SPARK_RECIPE), dataset["url"], str(dataset["manifest"]), str(out)],
+                         env={**os.environ, "PYSPARK_PYTHON": sys.executable}, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    rows = [json.loads(line) for part in sorted(out.glob("part-*.json")) for line in part.read_text().splitlines()]
+    by_video = {Path(row["video"]).name: row for row in rows}
+    assert len(rows) == len(by_video) == 10
+    assert json.loads(by_video["missing.mp4"]["error"])["error"] == "Not Found"
+    assert json.loads(by_video["not-a-video.mp4"]["error"])["error"] == "Unprocessable Video"
+    answered = {name: json.loads(row["result"]) for name, row in by_video.items() if row.get("result")}
+    assert len(answered) == 8
+    shapes = next(Path(row["video"]) for name, row in by_video.items() if name == "shapes.mp4")
+    direct = httpx.post(f"{dataset['url']}/api/detect", json={**SPARK_PARAMS, "video_path": str(shapes)},
+                        timeout=300).json()
+    assert answered["shapes.mp4"]["detections"] == direct["detections"]
+    assert [f["frame_number"] for f in direct["detections"]] == list(range(0, 250, 10))

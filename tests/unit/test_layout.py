@@ -81,3 +81,14 @@ def test_a_task_package_imports_no_other_tasks_backends(task, demo_config):
     assert backends == []
     others = {m.split(".")[1] for m in loaded} - {"core", task}
     assert others == ({"detection"} if task == "tracking" else set())
+
+
+def test_the_models_and_the_in_process_tasks_never_import_bentoml(demo_config):
+    """What a Ray actor runs (the runners' model classes, the tasks, the exports) imports no BentoML: only the
+    services that serve them over HTTP do."""
+    code = ("import sys, services.batch.on_ray, services.batch.in_process, runners.core.models, "
+            "runners.detection.frames, runners.tracking.follow, runners.language.models; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('bentoml', '_bentoml_sdk', '_bentoml_impl')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
+                         env={"MODEL_CONFIG": str(demo_config), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -78,6 +78,27 @@ def test_usage_errors_stop_before_any_work(tmp_path, capsys, args, words):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("args, words", [
+    (["--engine", "ray", "--service", "http://127.0.0.1:9"], "--engine ray takes none"),
+    ([], "--engine service needs --service URL"),
+    (["--engine", "ray", "--actors", "0"], "--actors must be at least 1"),
+    (["--engine", "ray"], "configuration file {missing} does not exist"),
+])
+def test_an_engine_without_what_it_needs_is_refused(tmp_path, capsys, monkeypatch, args, words):
+    from runners.core.config import get_config
+
+    monkeypatch.setenv("MODEL_CONFIG", str(tmp_path / "none.yaml"))
+    get_config.cache_clear()
+    (tmp_path / "videos.jsonl").write_text('{"video": "a.mp4"}\n')
+    try:
+        assert main(["batch", "--manifest", str(tmp_path / "videos.jsonl"), "--task", "detect", "--out",
+                     str(tmp_path / "out"), *args]) == 2
+    finally:
+        get_config.cache_clear()
+    assert words.format(missing=tmp_path / "none.yaml") in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_package_installs_the_vms_command():
     import sys
     from pathlib import Path
