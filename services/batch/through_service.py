@@ -91,9 +91,9 @@ class ServiceBatch:
                 body = await self.call(client, "GET", f"{url}/api/jobs/{job['job_id']}/result",
                                        params={} if self.format == "json" else {"format": self.format})
                 write_atomically(path, body)
-                return Finished(work.id, work.video, "done", work.digest, attempt, frames=frames_of(self.task, job, body),
-                                seconds=round(time.perf_counter() - started, 2), output=str(path.relative_to(self.out)),
-                                job_id=job["job_id"])
+                return Finished(work.id, work.video, "done", work.digest, attempt,
+                                frames=frames_of(self.task, job, body), seconds=round(time.perf_counter() - started, 2),
+                                output=str(path.relative_to(self.out)), job_id=job["job_id"])
             except (Permanent, Transient) as exc:
                 if isinstance(exc, Permanent) or attempt >= work.first_attempt + self.retries:
                     return Finished(work.id, work.video, "failed", work.digest, attempt, error=exc.error,
