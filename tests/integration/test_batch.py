@@ -104,11 +104,13 @@ def test_a_batch_runs_every_video_and_records_the_bad_ones(dataset, tmp_path):
     assert {s["id"]: s["attempts"] for s in state_lines(out)[10:]} == {"not-a-video": 2, "missing": 2}
 
 
-def test_a_bad_manifest_is_refused_before_any_work(dataset, tmp_path):
+@pytest.mark.parametrize("engine", ["service", "ray"])
+def test_a_bad_manifest_is_refused_before_any_work(dataset, tmp_path, engine):
     manifest = tmp_path / "bad.jsonl"
     manifest.write_text('{"video": "a.mp4"}\n{"vidoe": "b.mp4"}\nnot json\n')
     before = sum(len(jobs) for jobs in jobs_by_video(dataset["url"]).values())
-    run = vms("--manifest", manifest, "--task", "detect", "--out", tmp_path / "out", "--service", dataset["url"])
+    where = ["--service", dataset["url"]] if engine == "service" else ["--engine", "ray"]
+    run = vms("--manifest", manifest, "--task", "detect", "--out", tmp_path / "out", *where, config=dataset["config"])
     _, stderr = run.communicate(timeout=120)
     assert run.returncode == 2
     assert "2 bad entries, nothing was run" in stderr
@@ -201,6 +203,21 @@ def test_a_ray_driver_killed_part_way_runs_nothing_twice(dataset, tmp_path):
     assert sorted(done) == sorted(set(done))
     summary = json.loads((out / "_summary.json").read_text())
     assert summary["skipped"] == sum(states[i]["status"] == "done" for i in finished_before)
+
+
+def test_a_summary_on_ray_is_the_language_model_s_answer(dataset, demo_dir, tmp_path):
+    manifest = tmp_path / "one.jsonl"
+    manifest.write_text(json.dumps({"video": str(demo_dir / "media" / "portrait.mp4")}) + "\n")
+    params = tmp_path / "params.json"
+    params.write_text(json.dumps({"frame_count": 4, "max_new_tokens": 64}))
+    run = vms("--manifest", manifest, "--task", "summarize", "--params", params, "--out", tmp_path / "out",
+              "--engine", "ray", config=dataset["config"])
+    _, stderr = run.communicate(timeout=600)
+    assert run.returncode == 0, stderr
+    body = json.loads((tmp_path / "out" / "portrait" / "summarize.json").read_text())
+    assert body["engine"] == "transformers" and body["visual_model_used"] == "llama-4-maverick"
+    assert len(body["sampled_frames"]) == 4 and body["tokens_generated"] > 0
+    assert [s["frames"] for s in state_lines(tmp_path / "out")] == [4]
 
 
 def test_a_video_whose_ray_actor_was_killed_is_retried_and_finishes(dataset, demo_dir, tmp_path, monkeypatch):
