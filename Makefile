@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO ?= demo
 PORT ?= 3000
 
-.PHONY: install demo vllm-cpu readers serve serve-config lint test test-fast spread bench build build-cpu openapi client clean
+.PHONY: install demo vllm-cpu readers serve serve-config lint test test-fast spread bench build build-cpu image openapi client clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml
@@ -52,6 +52,9 @@ build: install  ## both Bentos, versioned <project version>-g<commit>[-dirty] (s
 
 build-cpu: install  ## only the CPU Bento (video-model-service-cpu), for laptops and CI
 	$(PY) scripts/build_bento.py --variant cpu
+
+image: install  ## the CPU Bento's container image with buildah, on a local Debian base (README "Container images")
+	$(PY) scripts/build_image.py
 
 openapi: install  ## regenerate openapi.json, the published contract, from the service
 	$(PY) scripts/export_openapi.py

@@ -57,8 +57,9 @@ def bento_name(bentofile: Path) -> str:
     return yaml.safe_load(bentofile.read_text())["name"]
 
 
-def build(variant: str, version: str, labels: dict[str, str]) -> str:
-    bentofile = BENTOFILES[variant]
+def build(variant: str, version: str, labels: dict[str, str], bentofile: Path | None = None) -> str:
+    """The variant's Bento, from its bentofile (or `bentofile`, one derived from it), as `<name>:<version>`."""
+    bentofile = bentofile or BENTOFILES[variant]
     tag = f"{bento_name(bentofile)}:{version}"
     bentoml = [sys.executable, "-m", "bentoml"]
     if subprocess.run([*bentoml, "get", tag, "-o", "path"], capture_output=True).returncode == 0:

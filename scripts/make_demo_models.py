@@ -385,6 +385,7 @@ def build(out: Path, force: bool = False) -> Path:
     stamp = out / "recipe.json"
     digest = recipe_hash()
     if not force and stamp.exists() and json.loads(stamp.read_text()).get("hash") == digest:
+        readable_by_all(out)
         print(f"demo models in {out} are up to date ({digest})")
         return out / "models.yaml"
     (out / "weights").mkdir(parents=True, exist_ok=True)
@@ -434,8 +435,19 @@ def build(out: Path, force: bool = False) -> Path:
     check_floors(metrics, metrics_path)
     shutil.rmtree(work, ignore_errors=True)
     config = write_config(out)
+    readable_by_all(out)
     stamp.write_text(json.dumps({"hash": digest, "recipe": RECIPE}, indent=2))
     return config
+
+
+def readable_by_all(out: Path) -> None:
+    """Every file readable by every user: safetensors writes its weights 0600, and a container's user (not their
+    owner) reads the demo mounted into it."""
+    for path in [out, *out.rglob("*")]:
+        mode = path.stat().st_mode
+        wanted = mode | (0o555 if path.is_dir() else 0o444)
+        if mode != wanted:
+            path.chmod(wanted)
 
 
 def main() -> None:

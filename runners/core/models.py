@@ -163,7 +163,10 @@ class PooledModels(abc.ABC):
 
     def unload_all(self) -> None:
         if self._pool is not None:
+            names = self._pool.loaded()
             self._pool.unload_all()
+            if names:
+                log.info("%s runner: unloaded %s", self.runner_name, ", ".join(names))
 
 
 def memory_budget(config: ServiceConfig, runner: RunnerConfig, device: str) -> int:

@@ -42,7 +42,7 @@ def test_the_cpu_bentofile_differs_from_the_gpu_one_only_where_it_must():
     assert cpu["name"] != gpu["name"]
     assert (gpu["labels"]["variant"], cpu["labels"]["variant"]) == ("gpu", "cpu")
     assert gpu["docker"]["cuda_version"] and gpu["docker"]["setup_script"] == "scripts/install_engines.sh"
-    assert "cuda_version" not in cpu["docker"] and "setup_script" not in cpu["docker"]
+    assert "cuda_version" not in cpu["docker"] and cpu["docker"]["setup_script"] == "scripts/remove_build_tools.sh"
     assert cpu["python"]["extra_index_url"] == [CPU_INDEX]
     cpu_envs = {e["name"]: e["value"] for e in cpu["envs"]}
     assert cpu_envs["MODEL_CONFIG"] == CPU_MODEL_CONFIG
@@ -50,7 +50,8 @@ def test_the_cpu_bentofile_differs_from_the_gpu_one_only_where_it_must():
 
     expected = copy.deepcopy(gpu)
     expected["name"], expected["labels"]["variant"] = cpu["name"], "cpu"
-    del expected["docker"]["cuda_version"], expected["docker"]["setup_script"]
+    del expected["docker"]["cuda_version"]
+    expected["docker"]["setup_script"] = "scripts/remove_build_tools.sh"
     expected["python"]["extra_index_url"] = [CPU_INDEX]
     expected["envs"] = gpu["envs"] + [{"name": "UV_INDEX_STRATEGY", "value": "unsafe-best-match"},
                                       {"name": "MODEL_CONFIG", "value": CPU_MODEL_CONFIG}]
@@ -101,14 +102,15 @@ def test_build_script_makes_both_bentos_offline(tmp_path):
         base = re.search(r"^FROM (\S+)", dockerfile, re.MULTILINE).group(1)
         # ffmpeg among the packages of an `apt-get install` (its RUN may continue over several lines)
         assert re.search(r"apt-get install(?:[^\n]|\\\n)*\bffmpeg\b", dockerfile), variant
+        # the setup script, copied into the Bento and run by its Dockerfile (BentoML names the CPU one by its hash)
+        setup = "install_engines.sh" if variant == "gpu" else "remove_build_tools.sh"
+        [script] = [p for p in (bento / "env" / "docker").iterdir() if p.name.startswith(("setup_script", "script__"))]
+        assert script.read_text() == (REPO / "scripts" / setup).read_text()
+        assert re.search(rf"^RUN .*\S*/env/docker/{script.name}$", dockerfile, re.MULTILINE)
         if variant == "gpu":
             assert base.startswith("nvidia/cuda:12.8"), base
-            assert (bento / "env" / "docker" / "setup_script").read_text() == \
-                (REPO / "scripts" / "install_engines.sh").read_text()
-            assert re.search(r"^RUN \S*/env/docker/setup_script$", dockerfile, re.MULTILINE)
         else:
             assert "cuda" not in base and base.startswith("python:3.11"), base
-            assert "setup_script" not in dockerfile and not (bento / "env" / "docker" / "setup_script").exists()
             # BentoML writes the index into the image's requirements.txt, which the Dockerfile installs with uv
             requirements = (bento / "env" / "python" / "requirements.txt").read_text().splitlines()
             assert f"--extra-index-url {CPU_INDEX}" in requirements
