@@ -40,7 +40,10 @@ sys.path.insert(0, str(REPO))
 from scripts.build_bento import BENTOFILES, bento_name, bento_version, build, git_state  # noqa: E402
 from services.openapi import project_version  # noqa: E402
 
-BASE_NAME = "docker.io/library/python:3.11-slim"  # what the generated Dockerfile starts from
+BASE_NAME = "docker.io/library/python:3.11-slim"  # what the CPU Bento's Dockerfile starts from
+# what the GPU Bento's Dockerfile starts from: Ubuntu's archive is out of reach here, so the same Debian base stands
+# in for it, and the GPU build goes as far as a Debian base lets it (README "Container images")
+CUDA_BASE_NAME = "docker.io/nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04"
 BASE_PACKAGES = ("python3", "python3-venv", "python3-pip", "python-is-python3", "ca-certificates")
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu/torch/"
@@ -132,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.local_base if args.local_base is not None else args.backend == "buildah":
         local_base()
+        if args.variant == "gpu":
+            run("buildah", "tag", BASE_NAME, CUDA_BASE_NAME)
     full, short, dirty = git_state()
     version = bento_version(project_version(), short, dirty)
     labels = {"project_version": project_version(), "git_commit": full or "unknown", "git_dirty": str(dirty).lower()}

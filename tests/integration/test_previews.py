@@ -39,15 +39,18 @@ def test_a_track_preview_shows_each_tracks_colour_on_its_boxes_and_the_source_el
     checked = 0
     for n in (20, 60, 100):
         rendered, original = frames[n], source.get_frames([n])[0]
-        boxes = [(track["track_id"], box) for track in tracked["tracks"] for box in track["boxes"]
-                 if box["frame_number"] == n and not box["interpolated"]]
-        assert boxes
+        drawn = [(track["track_id"], box) for track in tracked["tracks"] for box in track["boxes"]
+                 if box["frame_number"] == n]  # interpolated ones too: their corners are drawn
         away = np.ones(rendered.shape[:2], dtype=bool)  # farther than 40 px from every box (labels sit above them)
+        for _, box in drawn:
+            b = box["bbox"]
+            away[max(0, int(b["y"]) - 40):int(b["y"] + b["height"]) + 40,
+                 max(0, int(b["x"]) - 40):int(b["x"] + b["width"]) + 40] = False
+        boxes = [(track_id, box) for track_id, box in drawn if not box["interpolated"]]
+        assert boxes
         for track_id, box in boxes:
             b = box["bbox"]
-            x0, y0 = int(b["x"]), int(b["y"])
-            x1, y1 = int(b["x"] + b["width"]), int(b["y"] + b["height"])
-            away[max(0, y0 - 40):y1 + 40, max(0, x0 - 40):x1 + 40] = False
+            x0, x1, y1 = int(b["x"]), int(b["x"] + b["width"]), int(b["y"] + b["height"])
             colour = np.array(sv.ColorPalette.DEFAULT.by_idx(track_id).as_rgb(), dtype=float)
             edge = rendered[max(0, y1 - 3):y1 + 3, x0 + 4:max(x0 + 5, x1 - 4)].reshape(-1, 3).astype(float)
             assert np.linalg.norm(edge - colour, axis=1).min() < COLOUR_DISTANCE, (n, track_id)  # its bottom edge
