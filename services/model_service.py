@@ -127,7 +127,7 @@ PREVIEW_TYPES: dict[str, Any] = {"video/mp4": {"schema": {"type": "string", "for
 
 def file_response(exported: Exported) -> Response:
     return Response(exported.body, media_type=exported.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'})
+                    headers={"Content-Disposition": exported.content_disposition})
 
 
 def reply_with(error: ServiceError, ctx: bentoml.Context | None):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from runners.core.errors import BadRequest
 from runners.core.video import VideoInfo
@@ -43,6 +44,14 @@ class Exported:
     body: bytes
     content_type: str
     filename: str
+
+    @property
+    def content_disposition(self) -> str:
+        """`attachment` with the file's name (RFC 6266): an ASCII stand-in, and the name itself in UTF-8. A video's
+        name is the caller's text: no quote, backslash, control character or line break reaches the header."""
+        fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in self.filename)
+        encoded = quote(self.filename.encode("utf-8", "replace"), safe="")  # a lone surrogate becomes '?'
+        return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def check_format(name: str, kind: str | None = None) -> Format:

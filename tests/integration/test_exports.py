@@ -201,3 +201,14 @@ def test_exports_that_cannot_be_made_are_refused_saying_why(client, demo_video, 
     response = client.post("/api/export", json=body)
     assert_envelope(response, status)
     assert words in response.json()["message"], response.json()
+
+
+def test_a_video_name_of_any_characters_names_the_file(client, tracked, tracking_meta):
+    """The name is the caller's text (the fuzzer found a 500 with a CJK one): the header keeps ASCII, the UTF-8
+    name beside it."""
+    response = client.post("/api/export", json={"format": "labelstudio", "result": tracked,
+                                                 "video": {**tracking_meta, "name": 'ŵalk\u902a "a"\n.mp4'}})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == (
+        "attachment; filename=\"_alk_ _a__-tracks-labelstudio.json\"; "
+        "filename*=UTF-8''%C5%B5alk%E9%80%AA%20%22a%22%0A-tracks-labelstudio.json")

@@ -236,3 +236,17 @@ def test_the_labelstudio_reader_does_find_a_broken_prediction(tmp_path):
     config.write_text(LABEL_CONFIG)
     [errors] = read_export("labelstudio", path, config)["errors"]
     assert errors and "videorectangle" in errors[0]
+
+
+@pytest.mark.parametrize(("name", "fallback"), [
+    ("shapes-detections-coco.json", "shapes-detections-coco.json"),
+    ('Walk\u06f9\u902a "x"\\\r\nSet-Cookie: a.json', "Walk__ _x____Set-Cookie: a.json"),
+    ("lone-\ud800.json", "lone-_.json"),
+])
+def test_a_file_s_name_never_breaks_its_header(name, fallback):
+    from services.exports import Exported
+
+    header = Exported(b"", "application/json", name).content_disposition
+    assert header.startswith(f'attachment; filename="{fallback}"; filename*=UTF-8\'\'')
+    header.encode("latin-1")  # what an HTTP header may hold
+    assert "\r" not in header and "\n" not in header
