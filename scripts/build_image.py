@@ -1,7 +1,7 @@
 """Build the CPU Bento's container image with buildah (or Docker), without Docker Hub (`make image`).
 
     python scripts/build_image.py                    # the CPU image, localhost/video-model-service-cpu:<version>
-    python scripts/build_image.py --variant gpu      # the GPU Bento's build, on the local base (see README)
+    python scripts/build_image.py --variant gpu      # the GPU Bento's build on the Debian base (see README)
     python scripts/build_image.py --backend docker   # where Docker and its registry are at hand
 
 1. **The base.** The generated Dockerfile starts `FROM python:3.11-slim`. Here that image cannot be pulled, so a
@@ -14,7 +14,9 @@
    (2.14.1+cpu). Where that index cannot be reached (here), the image is built from the same Bento but with
    torch 2.14.1 from this machine's local wheel store instead, mounted into the build: PyPI's build of it, the
    CUDA one, with its nvidia-* libraries (about 4 GB more; torch runs on the CPU all the same). The label
-   `torch_source` of the Bento says which.
+   `torch_source` of the Bento says which. The GPU Bento's CUDA base (Ubuntu) cannot be had here either: on the
+   local base its bentofile gets `docker.base_image` (the Debian base, which has Python 3.11), so that BentoML
+   skips the Ubuntu-only Python install and every later step runs.
 3. **The image**: `bentoml containerize --backend buildah`, the Bento's own Dockerfile unchanged. The models are
    not in it: weights, the configuration and the media are mounted at run time (README "Container images").
 """
@@ -41,9 +43,6 @@ from scripts.build_bento import BENTOFILES, bento_name, bento_version, build, gi
 from services.openapi import project_version  # noqa: E402
 
 BASE_NAME = "docker.io/library/python:3.11-slim"  # what the CPU Bento's Dockerfile starts from
-# what the GPU Bento's Dockerfile starts from: Ubuntu's archive is out of reach here, so the same Debian base stands
-# in for it, and the GPU build goes as far as a Debian base lets it (README "Container images")
-CUDA_BASE_NAME = "docker.io/nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04"
 BASE_PACKAGES = ("python3", "python3-venv", "python3-pip", "python-is-python3", "ca-certificates")
 HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu/torch/"
@@ -105,16 +104,24 @@ def torch_index_reachable() -> bool:
         return False
 
 
-def bento_with_local_torch(variant: str, version: str, labels: dict[str, str]) -> str:
-    """The variant's Bento, its requirements taking torch from the local wheel store (mounted at /wheels in the
-    build) instead of the PyTorch index."""
+def derived_bento(variant: str, version: str, labels: dict[str, str], local_torch: bool, base_image: str | None) -> str:
+    """The variant's Bento with what this machine needs changed in its bentofile: torch from the local wheel store
+    (mounted at /wheels in the build) instead of the PyTorch index, and/or `docker.base_image` (the GPU Bento on
+    the Debian base, whose Python is there already: BentoML then skips the CUDA image's Python install)."""
     config = yaml.safe_load(BENTOFILES[variant].read_text())
-    config["python"].pop("extra_index_url", None)
-    config["python"]["find_links"] = [WHEELS_IN_BUILD]
+    if local_torch:
+        config["python"].pop("extra_index_url", None)
+        config["python"]["find_links"] = [WHEELS_IN_BUILD]
+        labels = {**labels, "torch_source": "local-wheel-store"}
+    if base_image:
+        for option in ("distro", "python_version", "cuda_version"):
+            config["docker"].pop(option, None)
+        config["docker"]["base_image"] = base_image
+        labels = {**labels, "base_image": base_image.replace("/", "_").replace(":", "_")}
     with tempfile.TemporaryDirectory() as work:
         bentofile = Path(work) / "bentofile.yaml"
         bentofile.write_text(yaml.safe_dump(config, sort_keys=False))
-        return build(variant, version, {**labels, "torch_source": "local-wheel-store"}, bentofile)
+        return build(variant, version, labels, bentofile)
 
 
 def image_name(variant: str) -> str:
@@ -133,20 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.backend == "buildah" and not shutil.which("buildah"):
         raise SystemExit("buildah is not installed: apt-get install buildah mmdebstrap (or --backend docker)")
     started = time.perf_counter()
-    if args.local_base if args.local_base is not None else args.backend == "buildah":
+    local = args.local_base if args.local_base is not None else args.backend == "buildah"
+    if local:
         local_base()
-        if args.variant == "gpu":
-            run("buildah", "tag", BASE_NAME, CUDA_BASE_NAME)
     full, short, dirty = git_state()
     version = bento_version(project_version(), short, dirty)
     labels = {"project_version": project_version(), "git_commit": full or "unknown", "git_dirty": str(dirty).lower()}
+    local_torch = not torch_index_reachable()
+    base_image = BASE_NAME if args.variant == "gpu" and local else None
     options: list[str] = []
-    if torch_index_reachable():
-        tag = build(args.variant, version, {**labels, "torch_source": "pytorch-index"})
-    else:
+    if local_torch:
         print(f"{TORCH_INDEX} cannot be reached: torch comes from {LOCAL_WHEELS}", flush=True)
-        tag = bento_with_local_torch(args.variant, version, labels)
         options = ["--opt", f"volume={LOCAL_WHEELS}:{WHEELS_IN_BUILD}:ro"]
+    if local_torch or base_image:
+        tag = derived_bento(args.variant, version, labels, local_torch, base_image)
+    else:
+        tag = build(args.variant, version, {**labels, "torch_source": "pytorch-index"})
     image = image_name(args.variant)
     run(sys.executable, "-m", "bentoml", "containerize", "--backend", args.backend, tag, "--image-tag", image,
         *options)

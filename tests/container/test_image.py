@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from scripts.build_image import BUILDAH_ENV, image_name
-from scripts.local_server import free_port
+from scripts.local_server import free_port, kill_service
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.container,
@@ -61,9 +61,8 @@ def served(image, demo_dir, tmp_path_factory):
         assert process.poll() is None, f"the container stopped: see {log.name}"
         yield {"url": url, "process": process, "container": container, "log": log.name}
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
+        if process.poll() is None:  # a test failed before the SIGTERM one: stop the server and all under it
+            kill_service(process)
         log.close()
         subprocess.run(["buildah", "rm", container], env=ENV, capture_output=True)
 
