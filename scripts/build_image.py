@@ -48,6 +48,7 @@ HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu/torch/"
 LOCAL_WHEELS = Path(os.environ.get("VMS_LOCAL_WHEELS", "/opt/pypi-more/files"))  # torch 2.14.1 and its wheels here
 WHEELS_IN_BUILD = "/wheels"
+FIXED_TIME = 1_700_000_000  # the time every Bento build file gets (see same_times)
 # buildah as root here: chroot isolation (no OCI runtime needed), overlay storage, and layers kept so that a
 # rebuild runs only the steps after the first that changed
 BUILDAH_ENV = {"BUILDAH_ISOLATION": "chroot", "STORAGE_DRIVER": "overlay", "BUILDAH_LAYERS": "true"}
@@ -124,6 +125,24 @@ def derived_bento(variant: str, version: str, labels: dict[str, str], local_torc
         return build(variant, version, labels, bentofile)
 
 
+def same_times(bento_tag: str) -> None:
+    """Give the Bento's build files (the Dockerfile, the requirements, the setup script) one fixed time. Buildah's
+    layer cache digests what a COPY copies with its files' times, and a new Bento writes them anew: without this
+    every build would install the 7 GB of packages again, and keep another copy of them."""
+    path = Path(run(sys.executable, "-m", "bentoml", "get", bento_tag, "-o", "path", capture=True).strip())
+    for file in [path / "env", *(path / "env").rglob("*")]:
+        os.utime(file, (FIXED_TIME, FIXED_TIME), follow_symlinks=False)
+
+
+def drop_older_images(image: str) -> None:
+    """The image's other tags (earlier builds): their layers beneath the Bento's own are this one's, so only their
+    top layers go, and a machine that builds every commit does not fill up."""
+    repository = image.rsplit(":", 1)[0]
+    for name in run("buildah", "images", "--noheading", "--format", "{{.Name}}:{{.Tag}}", capture=True).split():
+        if name.rsplit(":", 1)[0] == repository and name != image:
+            run("buildah", "rmi", name, capture=True)
+
+
 def image_name(variant: str) -> str:
     """The image of this checkout's Bento: `localhost/<bento name>:<version>`."""
     _, short, dirty = git_state()
@@ -157,8 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         tag = build(args.variant, version, {**labels, "torch_source": "pytorch-index"})
     image = image_name(args.variant)
+    same_times(tag)
     run(sys.executable, "-m", "bentoml", "containerize", "--backend", args.backend, tag, "--image-tag", image,
         *options)
+    if args.backend == "buildah":
+        drop_older_images(image)
     print(f"image {image} built in {time.perf_counter() - started:.0f} s", flush=True)
     return 0
 
