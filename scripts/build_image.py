@@ -110,10 +110,11 @@ def derived_bento(variant: str, version: str, labels: dict[str, str], local_torc
     (mounted at /wheels in the build) instead of the PyTorch index, and/or `docker.base_image` (the GPU Bento on
     the Debian base, whose Python is there already: BentoML then skips the CUDA image's Python install)."""
     config = yaml.safe_load(BENTOFILES[variant].read_text())
-    if local_torch:
+    if local_torch:  # PyPI's torch 2.14.1 (the CUDA build), from the local wheel store where this machine has one
         config["python"].pop("extra_index_url", None)
-        config["python"]["find_links"] = [WHEELS_IN_BUILD]
-        labels = {**labels, "torch_source": "local-wheel-store"}
+        if LOCAL_WHEELS.is_dir():
+            config["python"]["find_links"] = [WHEELS_IN_BUILD]
+        labels = {**labels, "torch_source": "local-wheel-store" if LOCAL_WHEELS.is_dir() else "pypi"}
     if base_image:
         for option in ("distro", "python_version", "cuda_version"):
             config["docker"].pop(option, None)
@@ -135,12 +136,15 @@ def same_times(bento_tag: str) -> None:
 
 
 def drop_older_images(image: str) -> None:
-    """The image's other tags (earlier builds): their layers beneath the Bento's own are this one's, so only their
-    top layers go, and a machine that builds every commit does not fill up."""
+    """The image's other tags (earlier builds), then the untagged images buildah keeps from earlier builds' steps,
+    so that a machine that builds every commit keeps one image. (A checkout at another path is another Dockerfile:
+    BentoML names the setup script by a hash of its path, so its layers are built anew.) The new image's own steps
+    stay in its history, where the next build finds them."""
     repository = image.rsplit(":", 1)[0]
     for name in run("buildah", "images", "--noheading", "--format", "{{.Name}}:{{.Tag}}", capture=True).split():
         if name.rsplit(":", 1)[0] == repository and name != image:
             run("buildah", "rmi", name, capture=True)
+    run("buildah", "rmi", "--prune", capture=True)
 
 
 def image_name(variant: str) -> str:
@@ -169,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     base_image = BASE_NAME if args.variant == "gpu" and local else None
     options: list[str] = []
     if local_torch:
-        print(f"{TORCH_INDEX} cannot be reached: torch comes from {LOCAL_WHEELS}", flush=True)
-        options = ["--opt", f"volume={LOCAL_WHEELS}:{WHEELS_IN_BUILD}:ro"]
+        print(f"{TORCH_INDEX} cannot be reached: torch comes from {LOCAL_WHEELS if LOCAL_WHEELS.is_dir() else 'PyPI'}",
+              flush=True)
+        if LOCAL_WHEELS.is_dir():
+            options = ["--opt", f"volume={LOCAL_WHEELS}:{WHEELS_IN_BUILD}:ro"]
     if local_torch or base_image:
         tag = derived_bento(args.variant, version, labels, local_torch, base_image)
     else:
