@@ -20,14 +20,14 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.build_image import BASE_NAME, BUILDAH_ENV, image_name  # noqa: E402
+from scripts.build_image import BASE_NAME, BUILDAH_ENV, image_name, run  # noqa: E402
 from scripts.local_server import free_port  # noqa: E402
 
 ENV = {**os.environ, **BUILDAH_ENV}
 
 
 def buildah(*args: str) -> str:
-    return subprocess.run(["buildah", *args], env=ENV, capture_output=True, text=True, check=True).stdout
+    return run("buildah", *args, capture=True)
 
 
 def seconds_to_ready(image: str, demo: Path) -> float:

@@ -141,9 +141,9 @@ class Tasks:
 
     async def run_detect(self, request: DetectRequest, plan: DetectPlan,
                          on_frames: Callable[[list[FrameDetections]], Awaitable[None]] | None = None,
-                         chunk: int = DETECT_CHUNK) -> DetectResponse:
-        """Detections on the plan's frames, in its order. With `on_frames` (jobs) the frames go to the runner
-        `chunk` at a time and each finished chunk is heard (progress, partial results); without it, all at once."""
+                         chunk: int | None = None) -> DetectResponse:
+        """Detections on the plan's frames, in its order. With `chunk` (jobs) the frames go to the runner `chunk` at
+        a time, and `on_frames` hears each finished chunk (progress, partial results); without it, all at once."""
         started = time.perf_counter()
         await self.warm_detector(plan.name)  # again after an unload since the check
         jobs = [FrameJob(video_path=plan.path, frame_number=n, model=plan.name, vocabulary=plan.vocabulary,
@@ -151,7 +151,7 @@ class Tasks:
                          nms_threshold=request.nms_threshold, class_thresholds=request.class_thresholds or {},
                          max_detections=request.max_detections)
                 for n in plan.frames]
-        step = chunk if on_frames else len(jobs)
+        step = chunk or len(jobs)
         frames: list[FrameDetections] = []
         for first in range(0, len(jobs), step):
             part = jobs[first:first + step]

@@ -26,7 +26,7 @@ from runners.tracking.follow import ObjectTracker
 from services.exports import export, video_of
 from services.jobs.api import parse_request
 from services.media import MediaPolicy
-from services.tasks import Tasks
+from services.tasks import DETECT_CHUNK, Tasks
 
 
 class Handle:
@@ -76,7 +76,7 @@ class InProcessTasks:
         response: Any
         if task == "detect":  # in the job worker's chunks, so that the detector sees the same batches
             response = await tasks.run_detect(request, await tasks.check_detect(request, frame_cap=None),
-                                              on_frames=self.frames_done)
+                                              chunk=DETECT_CHUNK)
             frames = response.total_frames
         elif task == "track":
             response = await tasks.run_track(request, await tasks.check_track(request))
@@ -91,9 +91,6 @@ class InProcessTasks:
         path, info = await tasks.probe(request.video_path, request.video_id)
         exported = await anyio.to_thread.run_sync(export, format, response, video_of(path, info))
         return Output(exported.body, frames)
-
-    async def frames_done(self, frames: list[Any]) -> None:
-        pass
 
     def close(self) -> None:
         for models in (self.tracking, self.detection, self.language):

@@ -88,11 +88,6 @@ class VideoWorker:
                 rows[key].append(value)
         return rows
 
-    def __del__(self) -> None:
-        local = getattr(self, "local", None)
-        if local is not None:
-            local.close()
-
 
 class RayBatch:
     def __init__(self, task: str, format: str, out: Path, state: BatchState, config: ServiceConfig, *,

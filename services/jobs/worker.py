@@ -40,7 +40,7 @@ from runners.tracking.service import TrackingRunner
 from services.jobs.api import REQUESTS, done_event
 from services.jobs.store import Job, LeaseLost, Progress, SQLiteJobStore, Status
 from services.schemas import FrameDetections
-from services.tasks import Tasks
+from services.tasks import DETECT_CHUNK, Tasks
 
 log = logging.getLogger(__name__)
 CONFIG = get_config()
@@ -215,7 +215,7 @@ class JobWorker:
             await self.event(job, "partial", {"final": True, "frames": [f.model_dump(mode="json") for f in frames]})
             await self.progress(job, done, total, "frames")
 
-        return await self.tasks.run_detect(request, plan, on_frames=finished)
+        return await self.tasks.run_detect(request, plan, on_frames=finished, chunk=DETECT_CHUNK)
 
     async def track(self, job: Job, request: Any) -> Any:
         track_job = await self.tasks.check_track(request)
