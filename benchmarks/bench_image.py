@@ -20,7 +20,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.build_image import BASE_NAME, BUILDAH_ENV, image_name, run  # noqa: E402
+from scripts.build_image import BASE_NAME, BUILDAH_ENV, image_name, run, serve_command  # noqa: E402
 from scripts.local_server import free_port  # noqa: E402
 
 ENV = {**os.environ, **BUILDAH_ENV}
@@ -34,10 +34,8 @@ def seconds_to_ready(image: str, demo: Path) -> float:
     port = free_port()
     container = buildah("from", image).strip()
     started = time.perf_counter()
-    process = subprocess.Popen(
-        ["buildah", "run", "--volume", f"{demo}:/home/bentoml/demo:ro", "--env",
-         "MODEL_CONFIG=/home/bentoml/demo/models.yaml", container, "--", "/home/bentoml/bento/env/docker/entrypoint.sh",
-         "--port", str(port)], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(serve_command(container, port, demo), env=ENV, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     try:
         while True:
             try:

@@ -48,6 +48,7 @@ HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu/torch/"
 LOCAL_WHEELS = Path(os.environ.get("VMS_LOCAL_WHEELS", "/opt/pypi-more/files"))  # torch 2.14.1 and its wheels here
 WHEELS_IN_BUILD = "/wheels"
+DEMO_IN_IMAGE = "/home/bentoml/demo"  # where the run command mounts the demo
 FIXED_TIME = 1_700_000_000  # the time every Bento build file gets (see same_times)
 # buildah as root here: chroot isolation (no OCI runtime needed), overlay storage, and layers kept so that a
 # rebuild runs only the steps after the first that changed
@@ -145,6 +146,20 @@ def drop_older_images(image: str) -> None:
         if name.rsplit(":", 1)[0] == repository and name != image:
             run("buildah", "rmi", name, capture=True)
     run("buildah", "rmi", "--prune", capture=True)
+
+
+def serve_command(container: str, port: int, demo: Path, *, media: Path | None = None,
+                  api_key: str | None = None) -> list[str]:
+    """`buildah run` serving the demo from a working container of the image, as README "Container images" shows:
+    the demo (configuration and weights) mounted read-only at /home/bentoml/demo, and with `media`, that folder
+    as the only media root, /media."""
+    mounts = ["--volume", f"{demo}:{DEMO_IN_IMAGE}:ro", "--env", f"MODEL_CONFIG={DEMO_IN_IMAGE}/models.yaml"]
+    if media is not None:
+        mounts += ["--volume", f"{media}:/media:ro", "--env", "MEDIA_ROOTS=/media"]
+    if api_key is not None:
+        mounts += ["--env", f"API_KEY={api_key}"]
+    return ["buildah", "run", *mounts, container, "--", "/home/bentoml/bento/env/docker/entrypoint.sh",
+            "--port", str(port)]
 
 
 def image_name(variant: str) -> str:

@@ -15,14 +15,13 @@ import httpx
 import psutil
 import pytest
 
-from scripts.build_image import BUILDAH_ENV, image_name
+from scripts.build_image import BUILDAH_ENV, DEMO_IN_IMAGE, image_name, serve_command
 from scripts.local_server import free_port, kill_service
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.container,
               pytest.mark.skipif(shutil.which("buildah") is None, reason="buildah is not installed")]
 REPO = Path(__file__).resolve().parents[2]
-DEMO_IN_IMAGE = "/home/bentoml/demo"  # where the demo is mounted (README "Container images")
 API_KEY = "container-test-key"
 ENV = {**os.environ, **BUILDAH_ENV}
 BUILD_TOOLS = ("gcc", "cc", "g++", "c++", "make", "git")
@@ -50,11 +49,8 @@ def served(image, demo_dir, tmp_path_factory):
     port = free_port()
     container = buildah("from", image).strip()
     log = (tmp_path_factory.mktemp("container") / "serve.log").open("w")
-    process = subprocess.Popen(
-        ["buildah", "run", "--volume", f"{demo_dir}:{DEMO_IN_IMAGE}:ro", "--volume", f"{demo_dir / 'media'}:/media:ro",
-         "--env", f"MODEL_CONFIG={DEMO_IN_IMAGE}/models.yaml", "--env", "MEDIA_ROOTS=/media",
-         "--env", f"API_KEY={API_KEY}", container, "--", "/home/bentoml/bento/env/docker/entrypoint.sh",
-         "--port", str(port)], env=ENV, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(serve_command(container, port, demo_dir, media=demo_dir / "media", api_key=API_KEY),
+                               env=ENV, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: ready(url) or process.poll() is not None, within_s=600)
